@@ -107,7 +107,9 @@ class SessionInfo(Event):
     repository_url: str | None = None
     model: str | None = None
     agent_version: str | None = None
-    permission_mode: str | None = None  # Claude Code: default / acceptEdits / bypassPermissions / plan
+    permission_mode: str | None = (
+        None  # Claude Code: default / acceptEdits / bypassPermissions / plan
+    )
     sandbox: str | None = None  # Codex: read-only / workspace-write / danger-full-access
     approval_policy: str | None = None  # Codex: untrusted / on-request / on-failure / never
     network_access: bool | None = None
@@ -194,7 +196,9 @@ class ErrorEvent(Event):
     """An API, harness or termination error that is not a tool result."""
 
     kind: ClassVar[EventKind] = EventKind.ERROR
-    category: str  # api_error, rate_limit, turn_aborted, max_iterations, context_window, exit_status
+    category: (
+        str  # api_error, rate_limit, turn_aborted, max_iterations, context_window, exit_status
+    )
     message: str = ""
 
 
@@ -239,7 +243,9 @@ class ToolFailure:
 class Effect:
     """Something that reached beyond the working tree, which git cannot undo."""
 
-    kind: str  # network, git_push, deploy, publish, cloud, database, message, destructive, mcp, secret_exposure
+    # network, git_push, deploy, publish, cloud, database, message, destructive, mcp,
+    # secret_exposure
+    kind: str
     target: str
     seq: int
     risk: Risk

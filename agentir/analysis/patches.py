@@ -122,7 +122,9 @@ def parse_unified_diff(text: str) -> tuple[FileChange, ...]:
         git = _DIFF_GIT.match(line)
         if git:
             flush()
-            state.update(old=_strip_prefix("a/" + git.group(1)), new=_strip_prefix("b/" + git.group(2)))
+            state.update(
+                old=_strip_prefix("a/" + git.group(1)), new=_strip_prefix("b/" + git.group(2))
+            )
             continue
         hunk = _HUNK.match(line)
         if hunk:

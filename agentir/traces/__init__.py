@@ -30,7 +30,18 @@ READER_MODULES = (
 )
 
 # Files never worth probing when walking a directory.
-_IGNORED_SUFFIXES = {".pyc", ".png", ".jpg", ".jpeg", ".gif", ".zip", ".gz", ".tar", ".db", ".sqlite"}
+_IGNORED_SUFFIXES = {
+    ".pyc",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".zip",
+    ".gz",
+    ".tar",
+    ".db",
+    ".sqlite",
+}
 _TRACE_SUFFIXES = {".jsonl", ".json", ".traj", ".md", ".ndjson", ".log"}
 
 
@@ -85,7 +96,9 @@ def probe(path: Path) -> Probe:
                 if not first_line:
                     break
     except PermissionError as exc:
-        raise TraceError(f"cannot read {path}: permission denied", hint="check file permissions") from exc
+        raise TraceError(
+            f"cannot read {path}: permission denied", hint="check file permissions"
+        ) from exc
     except IsADirectoryError as exc:  # pragma: no cover - raced with is_dir
         raise TraceError(f"{path} is a directory") from exc
     except OSError as exc:
