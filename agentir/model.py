@@ -251,6 +251,8 @@ class Effect:
     risk: Risk
     detail: str = ""
     source: str = ""
+    succeeded: bool | None = None  # False when the command or tool call failed
+    count: int = 1  # identical effects (same kind and target) folded into one
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,3 +311,70 @@ class Session:
         if self.started_at and self.ended_at:
             return (self.ended_at - self.started_at).total_seconds()
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class SeveritySuggestion:
+    """The level agentir suggests (SEV1 / SEV2 / SEV3 or None) and why, citing evidence."""
+
+    suggested: str | None
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How much the trace held."""
+
+    events: int = 0
+    messages: int = 0
+    model_calls: int = 0
+    tool_calls: int = 0
+    tool_errors: int = 0
+    commands: int = 0
+    files: int = 0
+    compactions: int = 0
+    errors: int = 0
+    skipped_records: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """One line of the condensed timeline."""
+
+    seq: int
+    ts: datetime | None
+    kind: str
+    summary: str
+    source: str = ""
+    sidechain: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    """Cumulative cost and context size after one model call (for the review chart)."""
+
+    seq: int
+    ts: datetime | None
+    cost_usd: float | None
+    context_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Everything `agentir assess` knows about one session."""
+
+    session: Session
+    counts: Counts
+    files: tuple[FileTouch, ...]
+    commands: tuple[CommandRun, ...]
+    failures: tuple[ToolFailure, ...]
+    usage: Usage
+    effects: tuple[Effect, ...]
+    findings: tuple[Finding, ...]
+    severity: SeveritySuggestion
+    timeline: tuple[TimelineItem, ...] = ()
+    curve: tuple[CurvePoint, ...] = ()
+    omitted: Mapping[str, int] = field(default_factory=dict)  # list entries dropped past caps
+    skip_reasons: Mapping[str, int] = field(default_factory=dict)
+    commit_refs: tuple[str, ...] = ()  # commit hashes the trace printed (git commit output, Aider)

@@ -1,0 +1,610 @@
+"""Fold one session's events into an Assessment, in one pass with bounded memory.
+
+Every list the assessment holds is capped (the number of entries left out is reported in
+`Assessment.omitted`), so assessing a trace of hundreds of MB needs no more memory than a
+small one. Detectors observe the same pass through the `Observer` protocol.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from agentir.analysis import cost as costmod
+from agentir.analysis.effects import EffectHit, command_effects, tool_effects
+from agentir.analysis.paths import display
+from agentir.analysis.secrets import find_secrets, redact
+from agentir.analysis.shell import shell_file_changes
+from agentir.analysis.tools import intended_changes, shell_command
+from agentir.model import (
+    Assessment,
+    CommandRun,
+    Compaction,
+    Counts,
+    CurvePoint,
+    Effect,
+    ErrorEvent,
+    Event,
+    FileChange,
+    FileOp,
+    FileTouch,
+    Finding,
+    Message,
+    ModelCall,
+    Risk,
+    Session,
+    SessionInfo,
+    SeveritySuggestion,
+    TimelineItem,
+    ToolCall,
+    ToolFailure,
+    ToolResult,
+    Usage,
+)
+
+MAX_COMMANDS = 10_000
+MAX_FILES = 10_000
+MAX_FAILURES = 2_000
+MAX_EFFECTS = 5_000
+MAX_PENDING = 10_000
+MAX_COMMIT_REFS = 1_000
+TIMELINE_HEAD = 300
+TIMELINE_TAIL = 200
+CURVE_POINTS = 2_000
+TEXT_LIMIT = 2_000
+
+_COMMIT_LINE = re.compile(r"^\[([^\]\s]+)(?: \(root-commit\))? ([0-9a-f]{7,40})\] ", re.MULTILINE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str, limit: int = TEXT_LIMIT) -> str:
+    """Redacted, control-character-free, bounded text for storing in an assessment."""
+    if len(text) > limit:
+        text = text[:limit] + f"…[{len(text) - limit} more characters]"
+    return _CONTROL.sub(" ", redact(text))
+
+
+@dataclass
+class Derived:
+    """What analysis concluded from the event just folded (handed to observers)."""
+
+    command: CommandRun | None = None
+    changes_done: list[FileChange] = field(default_factory=list)
+    changes_failed: list[FileChange] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    call: ToolCall | None = None  # the call a result belongs to
+    cost_usd: float | None = None  # cumulative, after this event
+    context_tokens: int = 0  # of the last model call
+
+
+class Observer(Protocol):
+    """A detector watching the fold: sees every event with what was derived from it."""
+
+    def feed(self, event: Event, derived: Derived, fold: SessionFold) -> None:
+        """Observe one event."""
+
+    def finish(self, fold: SessionFold) -> Iterable[Finding]:
+        """Findings once the session has been read."""
+
+
+@dataclass
+class _Pending:
+    call: ToolCall
+    command: str | None
+    changes: tuple[FileChange, ...]
+    shell_changes: list[tuple[FileChange, str]]
+    hits: list[EffectHit]
+
+
+@dataclass
+class _FileEntry:
+    path: str
+    ops: list[FileOp]
+    via: list[str]
+    first_seq: int
+    seqs: list[int]
+    done: bool
+    inside: bool
+
+
+class SessionFold:
+    """Accumulates one session; call `feed` per event, then `finish`."""
+
+    def __init__(
+        self,
+        session_id: str,
+        agent: str,
+        fmt: str,
+        trace_path: str,
+        observers: Sequence[Observer] = (),
+    ) -> None:
+        self.session_id = session_id
+        self.agent = agent
+        self.format = fmt
+        self.trace_path = trace_path
+        self.observers = list(observers)
+        self.info: dict[str, object] = {}
+        self.started: datetime | None = None
+        self.ended: datetime | None = None
+        self.models: dict[str, None] = {}
+        self.task: str | None = None
+        self.snapshots: list[str] = []
+        self.n = dict(
+            events=0,
+            messages=0,
+            model_calls=0,
+            tool_calls=0,
+            tool_errors=0,
+            compactions=0,
+            errors=0,
+        )
+        self.pending: OrderedDict[str, _Pending] = OrderedDict()
+        self.files: dict[str, _FileEntry] = {}
+        self.commands: list[CommandRun] = []
+        self.failures: list[ToolFailure] = []
+        self.effects: dict[tuple[str, str], Effect] = {}
+        self.commit_refs: dict[str, None] = {}
+        self.omitted: dict[str, int] = {}
+        self.tokens = dict(input=0, output=0, cache_read=0, cache_write=0, reasoning=0)
+        self.by_model: dict[str, dict[str, float]] = {}
+        self.cost: float = 0.0
+        self.unpriced: dict[str, int] = {}
+        self.reported_cost: float = 0.0
+        self.peak_context = 0
+        self.last_context = 0
+        self.curve: list[CurvePoint] = []
+        self.curve_stride = 1
+        self.curve_seen = 0
+        self.timeline_head: list[TimelineItem] = []
+        self.timeline_tail: deque[TimelineItem] = deque(maxlen=TIMELINE_TAIL)
+        self.timeline_total = 0
+        self.secret_seen: set[str] = set()
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def cwd(self) -> str | None:
+        """The session's working directory as last reported."""
+        value = self.info.get("cwd")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def cost_so_far(self) -> float | None:
+        """Cumulative cost, None while every call so far was unpriced."""
+        if self.n["model_calls"] and not self.cost and not self.reported_cost and self.unpriced:
+            return None
+        return self.cost + self.reported_cost
+
+    def _omit(self, what: str) -> None:
+        self.omitted[what] = self.omitted.get(what, 0) + 1
+
+    def _timeline(self, ev: Event, kind: str, summary: str) -> None:
+        item = TimelineItem(ev.seq, ev.ts, kind, clean(summary, 300), str(ev.source), ev.sidechain)
+        self.timeline_total += 1
+        if len(self.timeline_head) < TIMELINE_HEAD:
+            self.timeline_head.append(item)
+        else:
+            self.timeline_tail.append(item)
+
+    def _effect(self, hit: EffectHit, ev: Event, ok: bool | None) -> Effect:
+        key = (hit.kind, hit.target)
+        existing = self.effects.get(key)
+        effect = Effect(
+            kind=hit.kind,
+            target=clean(hit.target, 300),
+            seq=ev.seq,
+            risk=hit.risk,
+            detail=clean(hit.detail, 300),
+            source=str(ev.source),
+            succeeded=ok,
+        )
+        if existing is not None:
+            better = effect if effect.risk.rank > existing.risk.rank else existing
+            self.effects[key] = replace(
+                better,
+                seq=existing.seq,
+                source=existing.source,
+                count=existing.count + 1,
+                succeeded=existing.succeeded if existing.succeeded else ok,
+            )
+            return self.effects[key]
+        if len(self.effects) >= MAX_EFFECTS:
+            self._omit("effects")
+            return effect
+        self.effects[key] = effect
+        return effect
+
+    def _scan_secrets(self, text: str, ev: Event, where: str, derived: Derived) -> None:
+        for hit in find_secrets(text):
+            if hit.fingerprint in self.secret_seen:
+                continue
+            self.secret_seen.add(hit.fingerprint)
+            risk = Risk.CRITICAL if where in ("command", "tool input") else Risk.HIGH
+            effect = self._effect(
+                EffectHit("secret_exposure", hit.label, risk, f"{hit.kind} in {where}"), ev, None
+            )
+            derived.effects.append(effect)
+
+    def _touch(self, change: FileChange, via: str, seq: int, done: bool, cwd: str | None) -> None:
+        paths = [(change.path, change.op)]
+        if change.op is FileOp.COPY and change.dest:
+            paths = [(change.dest, FileOp.COPY)]
+        elif change.op is FileOp.RENAME and change.dest:
+            paths.append((change.dest, FileOp.RENAME))
+        for raw, op in paths:
+            shown, inside = display(raw, cwd or self.cwd)
+            entry = self.files.get(shown)
+            if entry is None:
+                if len(self.files) >= MAX_FILES:
+                    self._omit("files")
+                    continue
+                entry = _FileEntry(shown, [], [], seq, [], done, inside)
+                self.files[shown] = entry
+            if done and not entry.done:
+                entry.done = True
+            if (done or not entry.ops) and op not in entry.ops:
+                entry.ops.append(op)
+            if via and via not in entry.via and len(entry.via) < 8:
+                entry.via.append(via)
+            if len(entry.seqs) < 50:
+                entry.seqs.append(seq)
+
+    # ------------------------------------------------------------------ folding
+
+    def feed(self, ev: Event) -> None:
+        """Fold one event."""
+        self.n["events"] += 1
+        if ev.ts is not None:
+            if self.started is None or ev.ts < self.started:
+                self.started = ev.ts
+            if self.ended is None or ev.ts > self.ended:
+                self.ended = ev.ts
+        derived = Derived()
+        if isinstance(ev, SessionInfo):
+            self._session_info(ev)
+        elif isinstance(ev, Message):
+            self._message(ev, derived)
+        elif isinstance(ev, ModelCall):
+            self._model_call(ev)
+        elif isinstance(ev, ToolCall):
+            self._tool_call(ev, derived)
+        elif isinstance(ev, ToolResult):
+            self._tool_result(ev, derived)
+        elif isinstance(ev, Compaction):
+            self.n["compactions"] += 1
+            self._timeline(ev, "compaction", f"context compacted ({ev.trigger or 'auto'})")
+        elif isinstance(ev, ErrorEvent):
+            self.n["errors"] += 1
+            self._timeline(ev, "error", f"{ev.category}: {ev.message}")
+        derived.cost_usd = self.cost_so_far
+        derived.context_tokens = self.last_context
+        for observer in self.observers:
+            observer.feed(ev, derived, self)
+
+    def _session_info(self, ev: SessionInfo) -> None:
+        for name in (
+            "cwd",
+            "git_branch",
+            "git_commit",
+            "repository_url",
+            "agent_version",
+            "permission_mode",
+            "sandbox",
+            "approval_policy",
+            "network_access",
+            "title",
+        ):
+            value = getattr(ev, name)
+            if value is not None and value != "":
+                self.info[name] = value
+        if ev.model:
+            self.models.setdefault(ev.model, None)
+        if ev.snapshot_commit and ev.snapshot_commit not in self.snapshots:
+            self.snapshots.append(ev.snapshot_commit)
+
+    def _message(self, ev: Message, derived: Derived) -> None:
+        self.n["messages"] += 1
+        if ev.reasoning:
+            return
+        if ev.role == "user" and ev.injected is None:
+            if self.task is None and ev.sidechain is None and ev.text.strip():
+                self.task = clean(ev.text.strip(), 4000)
+            self._scan_secrets(ev.text, ev, "user message", derived)
+            self._timeline(ev, "user", ev.text)
+        elif ev.role == "assistant":
+            self._scan_secrets(ev.text, ev, "assistant message", derived)
+            self._timeline(ev, "assistant", ev.text)
+
+    def _model_call(self, ev: ModelCall) -> None:
+        self.n["model_calls"] += ev.calls
+        if ev.model:
+            self.models.setdefault(ev.model, None)
+        t = self.tokens
+        t["input"] += ev.input_tokens
+        t["output"] += ev.output_tokens
+        t["cache_read"] += ev.cache_read_tokens
+        t["cache_write"] += ev.cache_write_tokens
+        t["reasoning"] += ev.reasoning_tokens
+        model = ev.model or "(unknown model)"
+        row = self.by_model.setdefault(
+            model,
+            dict(
+                input_tokens=0,
+                output_tokens=0,
+                cache_read_tokens=0,
+                cache_write_tokens=0,
+                calls=0,
+                cost_usd=0.0,
+            ),
+        )
+        row["input_tokens"] += ev.input_tokens
+        row["output_tokens"] += ev.output_tokens
+        row["cache_read_tokens"] += ev.cache_read_tokens
+        row["cache_write_tokens"] += ev.cache_write_tokens
+        row["calls"] += ev.calls
+        if ev.reported_cost_usd is not None:
+            self.reported_cost += ev.reported_cost_usd
+            row["cost_usd"] += ev.reported_cost_usd
+        else:
+            price = costmod.pricing().lookup(ev.model)
+            if price is None:
+                self.unpriced[model] = self.unpriced.get(model, 0) + ev.calls
+            else:
+                c = costmod.call_cost(ev, price)
+                self.cost += c
+                row["cost_usd"] += c
+        if ev.calls == 1:
+            self.last_context = ev.context_tokens
+            self.peak_context = max(self.peak_context, ev.context_tokens)
+        self._curve(ev)
+
+    def _curve(self, ev: ModelCall) -> None:
+        self.curve_seen += 1
+        if (self.curve_seen - 1) % self.curve_stride:
+            return
+        self.curve.append(
+            CurvePoint(ev.seq, ev.ts, self.cost_so_far, self.last_context, self.tokens["output"])
+        )
+        if len(self.curve) >= CURVE_POINTS:  # keep every other point, sample half as often
+            self.curve = self.curve[::2]
+            self.curve_stride *= 2
+
+    def _tool_call(self, ev: ToolCall, derived: Derived) -> None:
+        self.n["tool_calls"] += 1
+        command = shell_command(ev)
+        changes = () if command is not None else intended_changes(ev)
+        cwd = ev.cwd or self.cwd
+        shell_changes = shell_file_changes(command, cwd) if command else []
+        hits = (
+            command_effects(command, cwd) if command else tool_effects(ev.name, ev.args, ev.agent)
+        )
+        pending = _Pending(ev, command, changes, shell_changes, hits)
+        for hit in hits:
+            derived.effects.append(self._effect(hit, ev, None))
+        if command is not None:
+            self._scan_secrets(command, ev, "command", derived)
+            self._timeline(ev, "command", command)
+        else:
+            self._scan_secrets(_args_text(ev), ev, "tool input", derived)
+            target = ", ".join(c.path for c in changes) or _args_summary(ev)
+            self._timeline(ev, "tool", f"{ev.name} {target}".strip())
+        if ev.call_id is None:
+            self._settle(pending, None, derived)
+            return
+        if len(self.pending) >= MAX_PENDING:
+            _, oldest = self.pending.popitem(last=False)
+            self._settle(oldest, None, Derived())
+        self.pending[ev.call_id] = pending
+
+    def _tool_result(self, ev: ToolResult, derived: Derived) -> None:
+        pending = self.pending.pop(ev.call_id, None) if ev.call_id is not None else None
+        if ev.output:
+            self._scan_secrets(ev.output, ev, "tool output", derived)
+            for match in _COMMIT_LINE.finditer(ev.output):
+                self._commit_ref(match.group(2))
+        if pending is None:
+            for change in ev.changes:  # a diff with no call (SWE-agent submission, OpenHands patch)
+                self._touch(change, ev.name or "result", ev.seq, True, None)
+                derived.changes_done.append(change)
+            if ev.ok is False:
+                self._failure(ev, ev.name or "tool", None)
+            return
+        derived.call = pending.call
+        self._settle(pending, ev, derived)
+
+    def _commit_ref(self, sha: str) -> None:
+        if sha not in self.commit_refs:
+            if len(self.commit_refs) >= MAX_COMMIT_REFS:
+                self._omit("commit_refs")
+                return
+            self.commit_refs[sha] = None
+
+    def _failure(self, ev: ToolResult, tool: str, seq: int | None) -> None:
+        self.n["tool_errors"] += 1
+        if len(self.failures) >= MAX_FAILURES:
+            self._omit("failures")
+            return
+        message = ev.output.strip().splitlines()[0] if ev.output.strip() else "(no output)"
+        self.failures.append(
+            ToolFailure(seq if seq is not None else ev.seq, tool, clean(message, 300), ev.exit_code)
+        )
+
+    def _settle(self, p: _Pending, result: ToolResult | None, derived: Derived) -> None:
+        """Decide what a call did once its result (or the end of the trace) is known."""
+        call = p.call
+        ok = None if result is None else result.ok
+        if result is not None and ok is None and result.exit_code is not None:
+            ok = result.exit_code == 0
+        if result is not None and ok is False:
+            self._failure(result, call.name, call.seq)
+        if p.command is not None:
+            run = CommandRun(
+                clean(p.command), result.exit_code if result else None, call.seq, ok, call.name
+            )
+            derived.command = run
+            if len(self.commands) < MAX_COMMANDS:
+                self.commands.append(run)
+            else:
+                self._omit("commands")
+        if call.name.lower() in ("git_commit",) and isinstance(call.args.get("sha"), str):
+            self._commit_ref(str(call.args["sha"]))
+        done = ok is True or (ok is None and result is not None and bool(result.changes))
+        confirmed = result.changes if result is not None else ()
+        for change in confirmed:
+            self._touch(change, call.name, call.seq, True, call.cwd)
+            derived.changes_done.append(change)
+        confirmed_paths = {c.path for c in confirmed}
+        for change in p.changes:
+            if change.path in confirmed_paths:
+                continue
+            self._touch(change, call.name, call.seq, done, call.cwd)
+            (derived.changes_done if done else derived.changes_failed).append(change)
+        for change, via in p.shell_changes:
+            self._touch(change, via, call.seq, ok is True, None)
+            (derived.changes_done if ok else derived.changes_failed).append(change)
+        if ok is False:
+            for hit in p.hits:
+                key = (hit.kind, clean(hit.target, 300))
+                if key in self.effects and self.effects[key].seq == call.seq:
+                    self.effects[key] = replace(self.effects[key], succeeded=False)
+        elif ok is True:
+            for hit in p.hits:
+                key = (hit.kind, clean(hit.target, 300))
+                if key in self.effects:
+                    self.effects[key] = replace(self.effects[key], succeeded=True)
+
+    # ------------------------------------------------------------------ result
+
+    def finish(self, skipped: int = 0, skip_reasons: dict[str, int] | None = None) -> Assessment:
+        """The assessment of everything fed so far."""
+        for p in list(self.pending.values()):
+            self._settle(p, None, Derived())
+        self.pending.clear()
+        findings: list[Finding] = []
+        for observer in self.observers:
+            findings.extend(observer.finish(self))
+        session = self.session()
+        usage = self.usage()
+        files = tuple(
+            FileTouch(
+                e.path, tuple(e.ops), tuple(e.via), e.first_seq, tuple(e.seqs), e.done, e.inside
+            )
+            for e in sorted(self.files.values(), key=lambda e: (e.first_seq, e.path))
+        )
+        effects = tuple(sorted(self.effects.values(), key=lambda e: (-e.risk.rank, e.seq)))
+        counts = Counts(
+            events=self.n["events"],
+            messages=self.n["messages"],
+            model_calls=self.n["model_calls"],
+            tool_calls=self.n["tool_calls"],
+            tool_errors=self.n["tool_errors"],
+            commands=len(self.commands) + self.omitted.get("commands", 0),
+            files=len(files) + self.omitted.get("files", 0),
+            compactions=self.n["compactions"],
+            errors=self.n["errors"],
+            skipped_records=skipped,
+        )
+        timeline = tuple(self.timeline_head) + tuple(self.timeline_tail)
+        omitted = dict(self.omitted)
+        if self.timeline_total > len(timeline):
+            omitted["timeline"] = self.timeline_total - len(timeline)
+        from agentir.analysis.severity import suggest
+
+        assessment = Assessment(
+            session=session,
+            counts=counts,
+            files=files,
+            commands=tuple(self.commands),
+            failures=tuple(self.failures),
+            usage=usage,
+            effects=effects,
+            findings=tuple(sorted(findings, key=lambda f: f.seqs[0] if f.seqs else -1)),
+            severity=SeveritySuggestion(None),
+            timeline=timeline,
+            curve=tuple(self.curve),
+            omitted=omitted,
+            skip_reasons=dict(skip_reasons or {}),
+            commit_refs=tuple(self.commit_refs),
+        )
+        return replace(assessment, severity=suggest(assessment))
+
+    def session(self) -> Session:
+        """The session header as known so far."""
+        info = self.info
+
+        def s(name: str) -> str | None:
+            value = info.get(name)
+            return value if isinstance(value, str) else None
+
+        network = info.get("network_access")
+        return Session(
+            id=self.session_id,
+            agent=self.agent,
+            format=self.format,
+            trace_path=self.trace_path,
+            cwd=s("cwd"),
+            git_branch=s("git_branch"),
+            git_commit=s("git_commit"),
+            repository_url=clean(s("repository_url") or "", 500) or None,
+            started_at=self.started,
+            ended_at=self.ended,
+            models=tuple(m for m in self.models if m),
+            agent_version=s("agent_version"),
+            permission_mode=s("permission_mode"),
+            sandbox=s("sandbox"),
+            approval_policy=s("approval_policy"),
+            network_access=network if isinstance(network, bool) else None,
+            task=self.task,
+            snapshot_commits=tuple(self.snapshots),
+        )
+
+    def usage(self) -> Usage:
+        """Token totals and cost."""
+        t = self.tokens
+        note = None
+        cost: float | None = self.cost + self.reported_cost
+        if self.unpriced:
+            names = ", ".join(sorted(self.unpriced))
+            if not self.cost and not self.reported_cost:
+                cost = None
+                note = f"no price known for {names}; cost not estimated"
+            else:
+                missing = sum(self.unpriced.values())
+                note = f"partial: no price known for {names} ({missing} calls not counted)"
+        elif self.n["model_calls"] == 0:
+            cost = None
+            note = "the trace records no model usage"
+        return Usage(
+            input_tokens=t["input"],
+            output_tokens=t["output"],
+            cache_read_tokens=t["cache_read"],
+            cache_write_tokens=t["cache_write"],
+            reasoning_tokens=t["reasoning"],
+            model_calls=self.n["model_calls"],
+            cost_usd=round(cost, 6) if cost is not None else None,
+            cost_note=note,
+            by_model={k: dict(v) for k, v in self.by_model.items()},
+            peak_context_tokens=self.peak_context,
+        )
+
+
+def _args_text(call: ToolCall) -> str:
+    parts: list[str] = []
+    for value in call.args.values():
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, (list, dict)):
+            parts.append(str(value))
+    return "\n".join(parts)
+
+
+def _args_summary(call: ToolCall) -> str:
+    for key in ("file_path", "path", "url", "query", "pattern", "description", "prompt"):
+        value = call.args.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""

@@ -1,0 +1,28 @@
+"""Normalise the paths agents print against the session's working directory."""
+
+from __future__ import annotations
+
+from posixpath import isabs, join, normpath, relpath
+
+
+def absolute(path: str, cwd: str | None) -> str:
+    """An absolute, normalised form of `path` (relative paths joined to `cwd` when known)."""
+    path = path.strip()
+    if path.startswith("file://"):
+        path = path[len("file://") :]
+    if not isabs(path) and cwd and not path.startswith(("~", "$")):
+        path = join(cwd, path)
+    return normpath(path) if path else path
+
+
+def display(path: str, cwd: str | None) -> tuple[str, bool]:
+    """The path as a responder reads it (relative inside the cwd) and whether it is inside."""
+    full = absolute(path, cwd)
+    if not cwd or not isabs(full):
+        return full, not isabs(full)
+    root = normpath(cwd)
+    if full == root:
+        return ".", True
+    if full.startswith(root.rstrip("/") + "/"):
+        return relpath(full, root), True
+    return full, False
