@@ -63,3 +63,89 @@ def dumps(document: Any) -> str:
     return orjson.dumps(
         to_jsonable(document), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
     ).decode()
+
+
+def assessment_data(a: Any, *, curve: bool = False) -> dict[str, Any]:
+    """The documented `assess` data for one session (keys pinned by a test)."""
+    s = a.session
+    data: dict[str, Any] = {
+        "session": {
+            "id": s.id,
+            "agent": s.agent,
+            "format": s.format,
+            "trace_path": s.trace_path,
+            "cwd": s.cwd,
+            "git_branch": s.git_branch,
+            "git_commit": s.git_commit,
+            "repository_url": s.repository_url,
+            "started_at": s.started_at,
+            "ended_at": s.ended_at,
+            "duration_seconds": s.duration_seconds,
+            "models": list(s.models),
+            "agent_version": s.agent_version,
+            "task": s.task,
+            "authorization": {
+                "permission_mode": s.permission_mode,
+                "sandbox": s.sandbox,
+                "approval_policy": s.approval_policy,
+                "network_access": s.network_access,
+            },
+            "snapshot_commits": list(s.snapshot_commits),
+        },
+        "counts": a.counts,
+        "files": [
+            {
+                "path": f.path,
+                "ops": f.ops,
+                "via": f.via,
+                "first_seq": f.first_seq,
+                "seqs": f.seqs,
+                "done": f.done,
+                "inside_cwd": f.inside_cwd,
+            }
+            for f in a.files
+        ],
+        "commands": [
+            {
+                "command": c.command,
+                "exit_code": c.exit_code,
+                "seq": c.seq,
+                "ok": c.ok,
+                "tool": c.tool,
+            }
+            for c in a.commands
+        ],
+        "failures": a.failures,
+        "usage": a.usage,
+        "effects": [
+            {
+                "kind": e.kind,
+                "target": e.target,
+                "risk": e.risk,
+                "seq": e.seq,
+                "detail": e.detail,
+                "source": e.source,
+                "succeeded": e.succeeded,
+                "count": e.count,
+            }
+            for e in a.effects
+        ],
+        "findings": [
+            {
+                "detector": f.detector,
+                "severity": f.severity,
+                "message": f.message,
+                "seqs": f.seqs,
+                "data": f.data,
+            }
+            for f in a.findings
+        ],
+        "severity": {"suggested": a.severity.suggested, "reasons": a.severity.reasons},
+        "timeline": a.timeline,
+        "omitted": a.omitted,
+        "skip_reasons": a.skip_reasons,
+        "commit_refs": a.commit_refs,
+    }
+    if curve:
+        data["curve"] = a.curve
+    return to_jsonable(data)
