@@ -5,6 +5,7 @@ The readers only detect the formats; `codex_rollout` and `codex_exec` turn recor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,6 +15,9 @@ from agentir.traces.base import Probe, ReadStats, TraceReader
 from agentir.traces.codex_exec import ExecParser
 from agentir.traces.codex_rollout import ROLLOUT_TYPES, RolloutParser
 
+_ENVELOPE_HEAD = re.compile(
+    rb'^\{"timestamp":"[^"]*","type":"(?:session_meta|turn_context)","payload":\{'
+)
 _LEGACY_HEADER_KEYS = ("instructions", "git", "cli_version", "originator")
 # keys of other formats' first records that a legacy Codex header never has
 _NOT_LEGACY_KEYS = ("type", "payload", "sessionId", "action", "observation", "source", "kind")
@@ -38,6 +42,9 @@ class CodexReader(TraceReader):
     def sniff(cls, probe: Probe) -> bool:
         """Line 1 is a RolloutLine envelope, or a legacy bare session header."""
         record = probe.first_record
+        if record is None:
+            # line 1 itself cut or corrupt: the envelope is still plain in the head
+            return bool(_ENVELOPE_HEAD.search(probe.head))
         if not isinstance(record, dict):
             return False
         if record.get("type") in ROLLOUT_TYPES and isinstance(record.get("payload"), dict):

@@ -347,7 +347,8 @@ def test_unified_exec_session() -> None:
     # long-running exec: first "still running", then the end event with the real exit code
     assert [(r.exit_code, r.ok) for r in by_id["call_m4"]] == [(None, None), (130, False)]
     assert calls["call_m5"].name == "write_stdin" and calls["call_m5"].command is None
-    # only cumulative totals: per-call usage from their differences, the repeat skipped
+    # only cumulative totals: per-call usage from their differences, the repeat skipped;
+    # ccusage 20.0.24 on this fixture: input 10480, cache read 17920, output 380, reasoning 160
     assert [c.input_tokens for c in of(events, ModelCall)] == [9000, 540, 940]
     assert token_sums(events) == (28400 - 17920, 17920, 380, 160)
     system = [m for m in of(events, Message) if m.role == "system"]
@@ -391,6 +392,7 @@ def test_content_items_patches_and_compaction() -> None:
     )
     assert results["c4"].output == "" and results["c4"].ok is None
     (call,) = of(events, ModelCall)
+    # Codex input includes cache reads and writes; ccusage 20.0.24 also gives 8000 / 30000 / 2000
     assert (call.input_tokens, call.cache_read_tokens, call.cache_write_tokens) == (
         8000,
         30000,
@@ -453,6 +455,16 @@ def test_codex_readers_do_not_claim_other_formats(tmp_path: Path) -> None:
     for path in (claude, openhands):
         pr = probe(path)
         assert not CodexReader.sniff(pr) and not CodexExecReader.sniff(pr)
+
+
+def test_rollout_with_corrupt_first_line_is_still_detected(tmp_path: Path) -> None:
+    lines = (FIXTURES / "unified_exec.jsonl").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "cut.jsonl"
+    path.write_text("\n".join([lines[0][:150], *lines[1:]]) + "\n", encoding="utf-8")
+    assert CodexReader.sniff(probe(path))
+    events, stats = read(path)
+    assert stats.malformed == 1
+    assert [m.text for m in prompts(events)] == ["run the migrations and tell me what fails"]
 
 
 def test_call_tracking_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
