@@ -143,6 +143,9 @@ class SessionFold:
             errors=0,
         )
         self.pending: OrderedDict[str, _Pending] = OrderedDict()
+        # call id -> index in self.commands, for a result that arrives after the first one
+        # (Codex unified exec: "Process running…" first, the real exit code later)
+        self.settled: OrderedDict[str, int] = OrderedDict()
         self.files: dict[str, _FileEntry] = {}
         self.commands: list[CommandRun] = []
         self.failures: list[ToolFailure] = []
@@ -406,6 +409,9 @@ class SessionFold:
             self._scan_secrets(ev.output, ev, "tool output", derived)
             for match in _COMMIT_LINE.finditer(ev.output):
                 self._commit_ref(match.group(2))
+        if pending is None and ev.call_id is not None and ev.call_id in self.settled:
+            self._late_result(ev, self.settled[ev.call_id], derived)
+            return
         if pending is None:
             for change in ev.changes:  # a diff with no call (SWE-agent submission, OpenHands patch)
                 self._touch(change, ev.name or "result", ev.seq, True, None)
@@ -415,6 +421,20 @@ class SessionFold:
             return
         derived.call = pending.call
         self._settle(pending, ev, derived)
+
+    def _late_result(self, ev: ToolResult, index: int, derived: Derived) -> None:
+        """A second result for a command already settled: it carries the real outcome."""
+        run = self.commands[index]
+        if ev.exit_code is None and ev.ok is None:
+            return
+        ok = ev.ok if ev.ok is not None else ev.exit_code == 0
+        if run.ok is not False and ok is False:
+            self._failure(ev, run.tool or "tool", run.seq)
+        updated = replace(
+            run, exit_code=ev.exit_code if ev.exit_code is not None else run.exit_code, ok=ok
+        )
+        self.commands[index] = updated
+        derived.command = updated
 
     def _commit_ref(self, sha: str) -> None:
         if sha not in self.commit_refs:
@@ -448,6 +468,10 @@ class SessionFold:
             derived.command = run
             if len(self.commands) < MAX_COMMANDS:
                 self.commands.append(run)
+                if call.call_id is not None:
+                    self.settled[call.call_id] = len(self.commands) - 1
+                    if len(self.settled) > MAX_PENDING:
+                        self.settled.popitem(last=False)
             else:
                 self._omit("commands")
         if call.name.lower() in ("git_commit",) and isinstance(call.args.get("sha"), str):

@@ -66,6 +66,8 @@ _BY_VALUE = tuple(
     if kind not in ("password", "bearer-token", "url-credentials", "aws-secret-access-key")
 )
 
+_LABEL = re.compile(r"\[REDACTED:[a-z0-9\-]+:[0-9a-f]{8}\]")
+
 # Values that look like a password pair but are placeholders, code or variables.
 _PLACEHOLDERS = re.compile(
     r"^(?:none|null|nil|true|false|undefined|changeme|password|secret|token|example|xxx+|\*+|"
@@ -108,7 +110,10 @@ def find_secrets(text: str) -> list[SecretHit]:
     if not text or not _PREFILTER.search(text):
         return []
     hits: list[SecretHit] = []
+    done = [m.span() for m in _LABEL.finditer(text)] if "[REDACTED:" in text else []
     for match in _COMBINED.finditer(text):
+        if done and any(a <= match.start() < b or a < match.end() <= b for a, b in done):
+            continue  # already redacted: redaction is idempotent
         index = next(i for i in range(len(_PATTERNS)) if match.group(f"k{i}") is not None)
         kind, pattern = _PATTERNS[index]
         group = f"s{index}" if "(?P<s>" in pattern else f"k{index}"

@@ -23,6 +23,13 @@ _OPERATORS = {";", "&&", "||", "|", "&", "|&", ";;", "(", ")", "{", "}", "!"}
 _REDIRECT = re.compile(r"^(\d*|&)(>>|>\||>|<>|<)(.*)$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = {"sudo", "env", "time", "nohup", "nice", "ionice", "stdbuf", "command", "exec", "doas"}
+_WRAPPER_VALUE_OPTIONS = {
+    "sudo": ("-u", "-g", "-h", "-p", "-C", "-D", "-U"),
+    "doas": ("-u", "-C"),
+    "env": ("-u", "-C", "-S"),
+    "nice": ("-n",),
+    "ionice": ("-c", "-n", "-p"),
+}
 _SHELLS = {"bash", "sh", "zsh", "dash", "ksh"}
 
 
@@ -154,7 +161,9 @@ def _strip_wrappers(words: list[str]) -> list[str]:
         if head in _WRAPPERS:
             argv.pop(0)
             while argv and (argv[0].startswith("-") or _ASSIGNMENT.match(argv[0])):
-                argv.pop(0)
+                option = argv.pop(0)
+                if option in _WRAPPER_VALUE_OPTIONS.get(head, ()) and argv:
+                    argv.pop(0)
             continue
         if head == "timeout" and len(argv) > 1:
             argv.pop(0)
@@ -266,7 +275,7 @@ def file_changes(cmd: SimpleCommand) -> list[FileChange]:
     elif prog == "dd":
         changes += [FileChange(at(a[3:]), FileOp.WRITE) for a in argv[1:] if a.startswith("of=")]
     elif prog == "git" and len(argv) > 1:
-        changes += [FileChange(at(c.path), c.op, c.dest) for c in _git_changes(argv)]
+        changes += [FileChange(at(c.path), c.op, at(c.dest) if c.dest else None) for c in _git_changes(argv)]
     elif prog == "apply_patch" or (prog == "applypatch"):
         text = cmd.heredoc if cmd.heredoc is not None else (argv[1] if len(argv) > 1 else "")
         changes += [
