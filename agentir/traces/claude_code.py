@@ -9,11 +9,10 @@ where its first line was, carrying the maximum of each usage field over its line
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections import OrderedDict, deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ from agentir.model import (
     ToolResult,
 )
 from agentir.traces.base import (
-    HEAD_BYTES,
     Emitter,
     Probe,
     ReadStats,
@@ -41,17 +39,24 @@ from agentir.traces.base import (
     as_str,
     digest,
     excerpt,
-    iter_json_lines,
     json_args,
-    loads,
     opt_int,
     parse_ts,
+)
+from agentir.traces.claude_code_files import (
+    END,
+    Sub,
+    clean,
+    head_records,
+    merged,
+    records_in,
+    session_key,
+    subagent_files,
 )
 
 AGENT = "claude-code"
 MAX_PENDING = 2000  # events held back while a response is still open; beyond it, flush early
 LRU_SIZE = 20_000  # remembered message ids, tool names and sidechain uuids
-HEAD_LINES = 30  # lines looked at when sniffing or peeking at a file's head
 
 RECORD_TYPES = frozenset(
     {
@@ -78,15 +83,6 @@ EXIT_CODE = re.compile(r"^(?:Error: )?Exit code (-?\d+)\b")
 Chain = tuple[str, str | None]  # (session id, sidechain id): the unit in which responses follow
 
 
-def _clean(value: Any) -> str | None:
-    """A usable string, or None for absent, empty and placeholder ("[trimmed …]") values."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    if value.startswith("[") and value.endswith("]"):
-        return None
-    return value
-
-
 class _Lru(OrderedDict[str, Any]):
     """A dict that forgets its oldest keys beyond `limit` (bounded reader state)."""
 
@@ -100,129 +96,6 @@ class _Lru(OrderedDict[str, Any]):
         self.move_to_end(key)
         if len(self) > self.limit:
             self.popitem(last=False)
-
-
-def _head_records(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON objects among the first lines of a file (a cut or bad line is ignored)."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(HEAD_BYTES)
-    except OSError:
-        return
-    yield from _records_in(head.decode("utf-8", errors="replace"))
-
-
-def _records_in(text: str) -> Iterator[dict[str, Any]]:
-    for line in text.splitlines()[:HEAD_LINES]:
-        if not line.strip():
-            continue
-        try:
-            rec = loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict):
-            yield rec
-
-
-def _session_key(rec: dict[str, Any]) -> str | None:
-    return _clean(rec.get("sessionId")) or _clean(rec.get("session_id"))
-
-
-# --------------------------------------------------------------------------- subagent files
-
-
-@dataclass
-class _Sub:
-    """A subagent transcript read along with its parent session."""
-
-    path: Path
-    agent_id: str
-    start: float  # epoch seconds of its first timestamp (+inf when none)
-    order: int
-    chains: set[str] = field(default_factory=set)
-
-
-_END = object()  # marks the end of a subagent file in the merged stream
-
-
-def _subagent_files(path: Path, session: str) -> list[_Sub]:
-    """Subagent transcripts of the session in `path`: 2.1.x nested and 2.0.x flat layouts."""
-    found: list[Path] = []
-    for folder in dict.fromkeys((path.parent / path.stem, path.parent / session)):
-        sub_dir = folder / "subagents"
-        if sub_dir.is_dir():
-            found.extend(sorted(sub_dir.rglob("agent-*.jsonl")))
-    for flat in sorted(path.parent.glob("agent-*.jsonl")):
-        # 2.0.x keeps every session's agents in the project folder; keep only ours
-        if flat != path and any(_session_key(r) == session for r in _head_records(flat)):
-            found.append(flat)
-    subs: list[_Sub] = []
-    for order, file in enumerate(dict.fromkeys(found), start=1):
-        agent_id, start = None, None
-        for rec in _head_records(file):
-            agent_id = agent_id or _clean(rec.get("agentId"))
-            start = start or parse_ts(rec.get("timestamp"))
-        subs.append(
-            _Sub(
-                path=file,
-                agent_id=agent_id or file.stem.removeprefix("agent-"),
-                start=start.timestamp() if start else float("inf"),
-                order=order,
-            )
-        )
-    return subs
-
-
-def _merged(
-    main: Path, subs: list[_Sub], stats: ReadStats
-) -> Iterator[tuple[_Sub | None, int, Any]]:
-    """Records of the main file and its subagent files, merged by timestamp.
-
-    Each file keeps its own line order; a record without a timestamp sorts with the last
-    timestamp of its file. A subagent file is opened only when the merge reaches its first
-    timestamp, so open files are bounded by how many subagents ran at the same time.
-    """
-    pending = deque(sorted(subs, key=lambda s: (s.start, s.order)))
-    streams: dict[int, tuple[_Sub | None, Iterator[tuple[int, Any]]]] = {
-        0: (None, iter_json_lines(main, stats))
-    }
-    keys: dict[int, float] = {0: float("-inf")}
-    heads: dict[int, tuple[int, Any]] = {}
-    heap: list[tuple[float, int]] = []
-    ended: list[_Sub] = []
-
-    def pull(order: int) -> None:
-        sub, it = streams[order]
-        nxt = next(it, None)
-        if nxt is None:
-            del streams[order]
-            if sub is not None:
-                ended.append(sub)
-            return
-        rec = nxt[1]
-        ts = parse_ts(rec.get("timestamp")) if isinstance(rec, dict) else None
-        if ts is not None:
-            keys[order] = ts.timestamp()
-        heads[order] = nxt
-        heapq.heappush(heap, (keys[order], order))
-
-    pull(0)
-    while heap or pending:
-        while pending and (not heap or pending[0].start <= heap[0][0]):
-            sub = pending.popleft()
-            streams[sub.order] = (sub, iter_json_lines(sub.path, stats))
-            keys[sub.order] = sub.start
-            pull(sub.order)
-        while ended:
-            yield ended.pop(), 0, _END
-        if not heap:
-            continue
-        _, order = heapq.heappop(heap)
-        lineno, rec = heads.pop(order)
-        yield streams[order][0], lineno, rec
-        pull(order)
-        while ended:
-            yield ended.pop(), 0, _END
 
 
 # --------------------------------------------------------------------------- parsing
@@ -315,11 +188,11 @@ class _Parser:
 
     # ----------------------------------------------------------------- records
 
-    def end_of(self, sub: _Sub) -> None:
+    def end_of(self, sub: Sub) -> None:
         for chain_id in sub.chains:
             self.close((self.root, chain_id))
 
-    def handle(self, path: Path, lineno: int, rec: Any, sub: _Sub | None) -> None:
+    def handle(self, path: Path, lineno: int, rec: Any, sub: Sub | None) -> None:
         if not isinstance(rec, dict):
             self.stats.skip("not a JSON object")
             return
@@ -338,26 +211,28 @@ class _Parser:
             self._system(rec, ctx)
         elif rtype == "result" and "session_id" in rec:
             self._result(rec, ctx)
+        elif rtype == "attachment" and self._attachment(rec, ctx):
+            pass
         elif not used:
             self.stats.skip(f"record type {rtype}" if isinstance(rtype, str) else "no type")
 
-    def _session(self, rec: dict[str, Any], sub: _Sub | None) -> str:
+    def _session(self, rec: dict[str, Any], sub: Sub | None) -> str:
         if sub is not None:
             return self.root
-        session = _session_key(rec)
+        session = session_key(rec)
         if session is not None:
             self.current = session
         return self.current
 
-    def _sidechain(self, rec: dict[str, Any], sub: _Sub | None, rtype: Any) -> str | None:
+    def _sidechain(self, rec: dict[str, Any], sub: Sub | None, rtype: Any) -> str | None:
         if sub is not None:
-            return _clean(rec.get("agentId")) or sub.agent_id
-        parent_tool = _clean(rec.get("parent_tool_use_id"))  # headless stream-json subagents
+            return clean(rec.get("agentId")) or sub.agent_id
+        parent_tool = clean(rec.get("parent_tool_use_id"))  # headless stream-json subagents
         if parent_tool is not None:
             return parent_tool
         if rec.get("isSidechain") is not True:
             return None
-        chain = _clean(rec.get("agentId"))
+        chain = clean(rec.get("agentId"))
         if chain is None:
             parent = rec.get("parentUuid")
             chain = self.uuid_chain.get(parent) if isinstance(parent, str) else None
@@ -368,7 +243,7 @@ class _Parser:
             if isinstance(content, str):
                 chain = self.task_prompts.get(digest(content))
         chain = chain or "sidechain"
-        uuid = _clean(rec.get("uuid"))
+        uuid = clean(rec.get("uuid"))
         if uuid is not None:
             self.uuid_chain.put(uuid, chain)
         return chain
@@ -381,18 +256,18 @@ class _Parser:
             return rtype in ("summary", "custom-title", "ai-title", "permission-mode")
         new: dict[str, Any] = {}
         if rtype in ("user", "assistant", "system", "permission-mode"):
-            new["permission_mode"] = _clean(rec.get("permissionMode"))
+            new["permission_mode"] = clean(rec.get("permissionMode"))
         if rtype in ("user", "assistant", "system"):
-            new["cwd"] = _clean(rec.get("cwd"))
-            new["git_branch"] = _clean(rec.get("gitBranch"))
-            new["agent_version"] = _clean(rec.get("version"))
+            new["cwd"] = clean(rec.get("cwd"))
+            new["git_branch"] = clean(rec.get("gitBranch"))
+            new["agent_version"] = clean(rec.get("version"))
         if rtype == "assistant":
-            model = _clean(as_dict(rec.get("message")).get("model"))
+            model = clean(as_dict(rec.get("message")).get("model"))
             new["model"] = model if model != "<synthetic>" else None
         elif rtype == "system" and rec.get("subtype") == "init":  # headless stream-json
-            new["cwd"] = _clean(rec.get("cwd"))
-            new["model"] = _clean(rec.get("model"))
-            new["agent_version"] = _clean(rec.get("claude_code_version"))
+            new["cwd"] = clean(rec.get("cwd"))
+            new["model"] = clean(rec.get("model"))
+            new["agent_version"] = clean(rec.get("claude_code_version"))
             tools = rec.get("tools")
             if isinstance(tools, list):
                 new["allowed_tools"] = tuple(t for t in tools if isinstance(t, str))
@@ -405,11 +280,11 @@ class _Parser:
             }
             new["extra"] = {k: v for k, v in extra.items() if v is not None}
         elif rtype == "custom-title":
-            new["title"] = _clean(rec.get("customTitle"))
+            new["title"] = clean(rec.get("customTitle"))
             if new["title"]:
                 self.custom_title.add(ctx.session)
         elif rtype in ("summary", "ai-title") and ctx.session not in self.custom_title:
-            new["title"] = _clean(rec.get("summary" if rtype == "summary" else "aiTitle"))
+            new["title"] = clean(rec.get("summary" if rtype == "summary" else "aiTitle"))
         state = self.meta.setdefault(ctx.session, {})
         changed = {k: v for k, v in new.items() if v not in (None, {}) and state.get(k) != v}
         if changed:
@@ -446,14 +321,32 @@ class _Parser:
                 # toolUseResult describes the record's single result; with several it is ambiguous
                 self._tool_result(block, tool_use_result if len(results) == 1 else None, ctx)
                 emitted = True
-        if _clean(as_str(rec.get("error"))):
+        if clean(as_str(rec.get("error"))):
             self.add(ctx, ErrorEvent, **_error_fields(rec.get("error"), None, ""))
             emitted = True
         if not emitted:
             self.stats.skip("user record without text or tool result")
 
+    def _attachment(self, rec: dict[str, Any], ctx: _Ctx) -> bool:
+        """A prompt typed while the agent worked (2.x delivers it as an attachment)."""
+        att = as_dict(rec.get("attachment"))
+        if att.get("type") != "queued_command":
+            return False
+        prompt = att.get("prompt")
+        if isinstance(prompt, list):
+            parts = [as_dict(p).get("text") for p in prompt]
+            prompt = "\n".join(p for p in parts if isinstance(p, str))
+        if not isinstance(prompt, str) or not prompt.strip():
+            return False
+        origin = clean(as_dict(att.get("origin")).get("kind"))
+        injected = _injected(prompt, rec, ctx)
+        if injected is None and origin not in (None, "human", "user"):
+            injected = "meta"  # queued by a background task or another agent, not a person
+        self.add(ctx, Message, role="user", text=prompt, injected=injected)
+        return True
+
     def _tool_result(self, block: dict[str, Any], tool_use_result: Any, ctx: _Ctx) -> None:
-        call_id = _clean(block.get("tool_use_id"))
+        call_id = clean(block.get("tool_use_id"))
         name = self.tool_names.get(call_id) if call_id else None
         text = _result_text(block)
         ok = not (
@@ -480,7 +373,7 @@ class _Parser:
         if call_id is not None:
             # a finished Task / Agent call ends the subagent it spawned
             self.close((ctx.session, call_id))
-            agent_id = _clean(as_dict(tool_use_result).get("agentId"))
+            agent_id = clean(as_dict(tool_use_result).get("agentId"))
             if agent_id is not None:
                 self.close((ctx.session, agent_id))
 
@@ -492,7 +385,7 @@ class _Parser:
         blocks = content if isinstance(content, list) else []
         if isinstance(content, str):
             blocks = [{"type": "text", "text": content}]
-        model = _clean(message.get("model"))
+        model = clean(message.get("model"))
         if rec.get("isApiErrorMessage") is True or model == "<synthetic>":
             # a harness-made message standing for a failed API call, not a model response
             text = "\n".join(
@@ -506,7 +399,7 @@ class _Parser:
         for block in blocks:
             if isinstance(block, dict):
                 self._assistant_block(block, ctx)
-        if _clean(as_str(rec.get("error"))):
+        if clean(as_str(rec.get("error"))):
             self.add(ctx, ErrorEvent, **_error_fields(rec.get("error"), rec, ""))
         if rec.get("isAbortedMidStream") is True:
             detail = as_str(as_dict(rec.get("errorDetails")).get("code")) or "aborted mid-stream"
@@ -516,7 +409,7 @@ class _Parser:
         self, rec: dict[str, Any], message: dict[str, Any], model: str | None, ctx: _Ctx
     ) -> bool:
         """Count the response once; False when the line replays another chain's response."""
-        message_id = _clean(message.get("id")) or _clean(rec.get("requestId"))
+        message_id = clean(message.get("id")) or clean(rec.get("requestId"))
         key = message_id or f"{ctx.path}:{ctx.line}"
         chain = ctx.chain
         owner = self.done.get(key)
@@ -552,7 +445,7 @@ class _Parser:
 
     def _tool_use(self, block: dict[str, Any], ctx: _Ctx) -> None:
         name = block.get("name") if isinstance(block.get("name"), str) else "unknown"
-        call_id = _clean(block.get("id"))
+        call_id = clean(block.get("id"))
         args = json_args(block.get("input"))
         command = args.get("command") if name in ("Bash", "bash") else None
         changes: tuple[FileChange, ...] = ()
@@ -581,15 +474,15 @@ class _Parser:
         subtype = rec.get("subtype")
         if subtype == "compact_boundary":
             meta = as_dict(rec.get("compactMetadata"))
-            trigger = _clean(meta.get("trigger")) or _clean(rec.get("trigger"))
+            trigger = clean(meta.get("trigger")) or clean(rec.get("trigger"))
             pre = opt_int(meta.get("preTokens"))
             self.add(ctx, Compaction, trigger=trigger, pre_tokens=pre)
         elif subtype in ("api_error", "error"):
             self.add(ctx, ErrorEvent, **_error_fields(rec.get("error"), rec, ""))
         elif subtype in ("api_refusal", "model_refusal_fallback"):
-            text = _clean(rec.get("apiRefusalExplanation")) or _clean(rec.get("content"))
+            text = clean(rec.get("apiRefusalExplanation")) or clean(rec.get("content"))
             self.add(ctx, ErrorEvent, category="refusal", message=text or str(subtype))
-        elif subtype == "local_command" and _clean(rec.get("content")):
+        elif subtype == "local_command" and clean(rec.get("content")):
             self.add(ctx, Message, role="system", text=rec["content"], injected="command")
         elif subtype != "init":  # init (headless) only carries metadata
             self.stats.skip(f"system {subtype}")
@@ -662,7 +555,7 @@ def _result_text(block: dict[str, Any]) -> str:
 
 def _confirmed_changes(result: Any, tool: str | None) -> tuple[FileChange, ...]:
     """File changes a successful tool result confirms (Write / Edit / MultiEdit shapes)."""
-    if not isinstance(result, dict) or not _clean(result.get("filePath")):
+    if not isinstance(result, dict) or not clean(result.get("filePath")):
         return ()
     path = result["filePath"]
     kind = result.get("type")
@@ -690,13 +583,13 @@ def _error_message(error: Any) -> str | None:
     """The innermost readable message of an error string or (nested) error object."""
     for _ in range(4):  # API errors nest as {"error": {"error": {"type", "message"}}}
         if isinstance(error, str):
-            return _clean(error)
+            return clean(error)
         err = as_dict(error)
         inner = err.get("error")
-        if isinstance(inner, (dict, str)) and _clean(as_str(inner)):
+        if isinstance(inner, (dict, str)) and clean(as_str(inner)):
             error = inner
             continue
-        return _clean(err.get("message")) or _clean(err.get("formatted")) or _clean(err.get("type"))
+        return clean(err.get("message")) or clean(err.get("formatted")) or clean(err.get("type"))
     return None
 
 
@@ -731,7 +624,8 @@ class ClaudeCodeReader(TraceReader):
     @classmethod
     def sniff(cls, probe: Probe) -> bool:
         """True when an early record is a Claude Code record with a session id."""
-        for rec in _records_in(probe.head_text):
+        first = [probe.first_record] if isinstance(probe.first_record, dict) else []
+        for rec in [*first, *records_in(probe.head_text)]:
             if "projectHash" in rec:  # Gemini CLI sessions also carry sessionId
                 return False
             rtype = rec.get("type")
@@ -742,17 +636,19 @@ class ClaudeCodeReader(TraceReader):
                 return True
             if rtype not in RECORD_TYPES:
                 return False  # e.g. summary / file-history-snapshot may come before the first
-        return False
+        # a first line longer than the probed head: recognise the envelope by its keys
+        head = probe.head_text[:4096]
+        return all(f'"{key}":' in head for key in ("parentUuid", "isSidechain", "sessionId"))
 
     def read(self, path: Path, stats: ReadStats) -> Iterator[Event]:
         """Yield the events of every session in `path`, with its subagent files merged in."""
-        session = next(filter(None, map(_session_key, _head_records(path))), None)
+        session = next(filter(None, map(session_key, head_records(path))), None)
         session = session or path.stem
         # a subagent file given on its own is read as its own session
-        subs = [] if path.name.startswith("agent-") else _subagent_files(path, session)
+        subs = [] if path.name.startswith("agent-") else subagent_files(path, session)
         parser = _Parser(stats, session)
-        for sub, lineno, rec in _merged(path, subs, stats):
-            if rec is _END and sub is not None:
+        for sub, lineno, rec in merged(path, subs, stats):
+            if rec is END and sub is not None:
                 parser.end_of(sub)
             else:
                 parser.handle(sub.path if sub else path, lineno, rec, sub)

@@ -21,7 +21,7 @@ from agentir.model import (
     ToolResult,
 )
 from agentir.traces import claude_code, probe
-from agentir.traces.base import ReadStats
+from agentir.traces.base import Probe, ReadStats
 from agentir.traces.claude_code import ClaudeCodeReader
 from tests.conftest import DATA, shared_trace
 
@@ -166,7 +166,7 @@ def test_synthetic_small_reads_and_counts_unknown_records() -> None:
     assert stats.records == 89 and stats.malformed == 0 and not stats.truncated_tail
     # per type, from the raw file: everything that is neither conversation nor used metadata
     for reason, count in {
-        "record type attachment": 38,
+        "record type attachment": 38 - 4,  # 4 are queued_command prompts, read as messages
         "record type worktree-state": 2,
         "record type progress": 1,
         "record type queue-operation": 1,
@@ -182,7 +182,13 @@ def test_synthetic_small_reads_and_counts_unknown_records() -> None:
         "system stop_hook_summary": 1,
     }.items():
         assert stats.reasons[reason] == count, reason
-    assert stats.skipped == 56
+    assert stats.skipped == 56 - 4
+    queued = [
+        m.source.line
+        for m in of(events, Message)
+        if m.role == "user" and m.source.line in (39, 43, 45, 59)
+    ]
+    assert queued == [39, 43, 45, 59]
     # placeholders never crash and never become values
     assert any(e.ts is None for e in events)
     assert all(e.session_id != "[trimmed for fixture]" for e in events)
@@ -259,8 +265,8 @@ def test_v21_errors_compaction_and_injected_text() -> None:
     assert not [c for c in of(events, ModelCall) if c.model == "<synthetic>"]
     (compaction,) = of(events, Compaction)
     assert (compaction.trigger, compaction.pre_tokens) == ("manual", 48211)
-    users = [(m.injected, m.text[:30]) for m in of(events, Message) if m.role == "user"]
-    assert [i for i, _ in users] == [
+    users = [m.injected for m in of(events, Message) if m.role == "user"]
+    assert users == [
         None, "subagent-prompt", "command", "compaction-summary", "system-reminder", None,
     ]  # fmt: skip
     real = [m for m in of(events, Message) if m.role == "user" and m.injected is None]
@@ -292,7 +298,8 @@ def test_v21_truncated_tail_and_malformed_line_are_counted() -> None:
     assert stats.malformed == 1 and stats.truncated_tail
     assert stats.reasons["malformed JSON line"] == 1
     assert stats.reasons["truncated last line"] == 1
-    # reading went on after the bad line (line 10) up to the last complete line (27)
+    # reading went on past the bad line 10 to line 26, the last one that yields events
+    # (27 is an attachment, 28 the cut line)
     assert max(e.source.line for e in events if e.source.path == str(V21_MAIN)) == 26
     assert stats.records == 28 + 5
     assert stats.skipped == 4  # file-history-snapshot, progress, attachment, replayed msg_A
@@ -468,3 +475,36 @@ def test_replay_of_an_emitted_response_in_a_sidechain_is_skipped(tmp_path: Path)
     ]
     assert [m.text for m in of(events, Message)] == ["msg_1", "msg_2", "msg_3", "msg_4"]
     assert stats.reasons["replayed message"] == 1
+
+
+def test_sniff_first_line_longer_than_the_head(tmp_path: Path) -> None:
+    big = {"parentUuid": None, "isSidechain": False, "userType": "external", "sessionId": "s"}
+    big |= {"type": "user", "message": {"role": "user", "content": "x" * 100_000}}
+    path = tmp_path / "big-first-line.jsonl"
+    path.write_text(json.dumps(big) + "\n")
+    assert ClaudeCodeReader.sniff(probe(path))  # the registry parses the whole first line
+    cut = Probe(path=path, head=path.read_bytes()[:65536], first_record=None)
+    assert ClaudeCodeReader.sniff(cut)  # and without it, the envelope keys still tell
+
+
+def test_queued_prompts_typed_while_the_agent_worked(tmp_path: Path) -> None:
+    def queued(prompt: object, kind: str | None) -> str:
+        attachment: dict = {"type": "queued_command", "prompt": prompt, "commandMode": "prompt"}
+        if kind:
+            attachment["origin"] = {"kind": kind}
+        return _line(type="attachment", sessionId="s", attachment=attachment)
+
+    path = tmp_path / "queued.jsonl"
+    path.write_text(
+        queued("stop, do not push", "human")
+        + queued([{"type": "image"}, {"type": "text", "text": "see screenshot"}], None)
+        + queued("background task finished", "task-notification")
+        + _line(type="attachment", sessionId="s", attachment={"type": "todo_reminder"})
+    )
+    events, stats = read(path)
+    assert [(m.text, m.injected) for m in of(events, Message)] == [
+        ("stop, do not push", None),
+        ("see screenshot", None),
+        ("background task finished", "meta"),
+    ]
+    assert stats.reasons["record type attachment"] == 1
