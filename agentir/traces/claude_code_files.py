@@ -170,3 +170,19 @@ def merged(main: Path, subs: list[Sub], stats: ReadStats) -> Iterator[tuple[Sub 
         pull(order)
         while ended:
             yield ended.pop(), 0, END
+
+
+def is_merged_subagent_file(path: Path) -> bool:
+    """True for a subagent transcript that reading its parent session's file already covers.
+
+    For directory walks: such a file read on its own would count its work a second time.
+    """
+    if not path.name.startswith("agent-") or path.suffix != ".jsonl":
+        return False
+    if "subagents" in path.parent.parts:  # 2.1.x: <project>/<session>/subagents/**/agent-*
+        for folder in path.parents:
+            if path.is_relative_to(folder / "subagents"):
+                return (folder.parent / f"{folder.name}.jsonl").is_file()
+        return False
+    session = _peek_session(path)  # 2.0.x: agent-*.jsonl beside <session>.jsonl
+    return bool(session) and (path.parent / f"{session}.jsonl").is_file()

@@ -23,6 +23,7 @@ from agentir.model import (
 from agentir.traces import claude_code, probe
 from agentir.traces.base import Probe, ReadStats
 from agentir.traces.claude_code import ClaudeCodeReader
+from agentir.traces.claude_code_files import is_merged_subagent_file
 from tests.conftest import DATA, shared_trace
 
 FIXTURES = DATA / "claude-code"
@@ -508,3 +509,10 @@ def test_queued_prompts_typed_while_the_agent_worked(tmp_path: Path) -> None:
         ("background task finished", "meta"),
     ]
     assert stats.reasons["record type attachment"] == 1
+
+
+def test_which_subagent_files_a_directory_walk_should_skip() -> None:
+    assert is_merged_subagent_file(V21_SUB)
+    assert is_merged_subagent_file(V20_DIR / "agent-5d2e9a1b.jsonl")
+    assert not is_merged_subagent_file(V20_DIR / "agent-0c0ffee0.jsonl")  # its parent is absent
+    assert not is_merged_subagent_file(V21_MAIN)
