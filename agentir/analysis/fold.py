@@ -165,7 +165,7 @@ class SessionFold:
         self.timeline_head: list[TimelineItem] = []
         self.timeline_tail: deque[TimelineItem] = deque(maxlen=TIMELINE_TAIL)
         self.timeline_total = 0
-        self.secret_seen: set[str] = set()
+        self.secret_seen: dict[str, tuple[str, str]] = {}  # fingerprint -> effect key
 
     # ------------------------------------------------------------------ helpers
 
@@ -223,13 +223,28 @@ class SessionFold:
 
     def _scan_secrets(self, text: str, ev: Event, where: str, derived: Derived) -> None:
         for hit in find_secrets(text):
-            if hit.fingerprint in self.secret_seen:
-                continue
-            self.secret_seen.add(hit.fingerprint)
+            # a secret typed into a command or tool input is sent somewhere: worse than read
             risk = Risk.CRITICAL if where in ("command", "tool input") else Risk.HIGH
+            key = self.secret_seen.get(hit.fingerprint)
+            if key is not None:
+                seen = self.effects.get(key)
+                if seen is not None:
+                    detail = (
+                        seen.detail
+                        if risk.rank <= seen.risk.rank
+                        else f"{seen.detail}; then used in a {where} at seq {ev.seq}"
+                    )
+                    self.effects[key] = replace(
+                        seen,
+                        risk=max(seen.risk, risk, key=lambda r: r.rank),
+                        detail=detail,
+                        count=seen.count + 1,
+                    )
+                continue
             effect = self._effect(
                 EffectHit("secret_exposure", hit.label, risk, f"{hit.kind} in {where}"), ev, None
             )
+            self.secret_seen[hit.fingerprint] = (effect.kind, effect.target)
             derived.effects.append(effect)
 
     def _touch(self, change: FileChange, via: str, seq: int, done: bool, cwd: str | None) -> None:

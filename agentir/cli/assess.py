@@ -99,12 +99,12 @@ def _render(result: Any, single: bool, full: bool) -> None:
     limit = 10_000 if full else terminal.LIST_LIMIT
     if single:
         a = result.rows[0][1]
-        out.print(_view(a, limit))
+        out.print(terminal.assessment_view(a, limit))
     else:
         out.print(terminal.sessions_summary(result.rows))
         sessions = [a for _, a, _ in result.rows if a is not None]
         if len(sessions) == 1 and not result.directory:
-            out.print(_view(sessions[0], limit))
+            out.print(terminal.assessment_view(sessions[0], limit))
     err = stderr_console()
     for path, a, error in result.rows:
         if a is None:
@@ -114,31 +114,3 @@ def _render(result: Any, single: bool, full: bool) -> None:
     if result.read_notes:
         for note in result.read_notes:
             err.print(terminal.safe(note, 300))
-
-
-def _view(a: Any, limit: int) -> Any:
-    from rich.console import Group
-    from rich.text import Text
-
-    from agentir.render import terminal
-
-    parts = [
-        terminal.header(a),
-        terminal.counts_line(a),
-        Text(""),
-        terminal.effects_table(a, limit),
-        Text(""),
-        terminal.findings_table(a, limit),
-        Text(""),
-        terminal.files_table(a, limit),
-        Text(""),
-        terminal.commands_table(a, limit),
-        Text(""),
-        terminal.failures_table(a, limit),
-        Text(""),
-        terminal.usage_block(a),
-        terminal.timeline_table(a, 30 if limit < 1000 else 10_000),
-        Text(""),
-        terminal.severity_block(a),
-    ]
-    return Group(*parts)

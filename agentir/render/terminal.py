@@ -147,7 +147,9 @@ def commands_table(a: Assessment, limit: int = LIST_LIMIT) -> RenderableType:
             code = str(c.exit_code)
         else:
             code = {True: "ok", False: "err", None: "?"}[c.ok]
-        table.add_row(str(c.seq), Text(code, style="red" if c.ok is False else ""), safe(c.command, 160))
+        table.add_row(
+            str(c.seq), Text(code, style="red" if c.ok is False else ""), safe(c.command, 160)
+        )
     return _with_more(table, min(limit, len(a.commands)), a.counts.commands)
 
 
@@ -286,28 +288,28 @@ def _with_more(table: Table, shown: int, total: int) -> RenderableType:
     return Group(table, more) if more else table
 
 
-def assessment_view(a: Assessment) -> Group:
-    """The full terminal view of one assessed session."""
-    parts: list[RenderableType] = [
+def assessment_view(a: Assessment, limit: int = LIST_LIMIT) -> Group:
+    """The full terminal view of one assessed session (`limit` rows per list)."""
+    gap = Text("")
+    return Group(
         header(a),
         counts_line(a),
-        Text(""),
-        effects_table(a),
-        Text(""),
-        findings_table(a),
-        Text(""),
-        files_table(a),
-        Text(""),
-        commands_table(a),
-        Text(""),
-        failures_table(a),
-        Text(""),
+        gap,
+        effects_table(a, limit),
+        gap,
+        findings_table(a, limit),
+        gap,
+        files_table(a, limit),
+        gap,
+        commands_table(a, limit),
+        gap,
+        failures_table(a, limit),
+        gap,
         usage_block(a),
-        timeline_table(a),
-        Text(""),
+        timeline_table(a, 30 if limit <= LIST_LIMIT else 100_000),
+        gap,
         severity_block(a),
-    ]
-    return Group(*parts)
+    )
 
 
 def sessions_summary(rows: Sequence[tuple[str, Assessment | None, str | None]]) -> Table:
