@@ -5,6 +5,7 @@ The order of signals and the reasons for it are documented in `agentir.actions.p
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -173,7 +174,6 @@ class Containment:
         self, targets: Iterable[MatchedProcess], grace: float
     ) -> tuple[int, list[MatchedProcess]]:
         """Freeze, TERM, CONT, wait, KILL survivors, re-scan; (rounds, processes alive)."""
-
         self._freeze(targets)
         live = self._live()
         for rec in live:
@@ -202,7 +202,6 @@ class Containment:
 
     def outcomes(self) -> tuple[TargetOutcome, ...]:
         """The frozen per-process outcomes, in the order the processes were first signalled."""
-
         return tuple(
             TargetOutcome(
                 pid=r.target.pid,
@@ -225,7 +224,6 @@ class Containment:
             self._stop(new, discovered=True)
 
     def _stop(self, targets: Iterable[MatchedProcess], discovered: bool) -> None:
-
         for target in targets:
             key = (target.pid, target.create_time)
             rec = self.records.setdefault(key, _Record(target, discovered=discovered))
@@ -237,7 +235,6 @@ class Containment:
                 rec.outcome, rec.detail = failed, detail
 
     def _signal(self, rec: _Record, sig: int) -> None:
-
         failed, _, detail = send(rec.target.pid, rec.target.create_time, sig)
         if failed is Outcome.ALREADY_GONE or failed is Outcome.PID_REUSED:
             rec.outcome, rec.detail = Outcome.KILLED, "exited"
@@ -245,7 +242,6 @@ class Containment:
             rec.outcome, rec.detail = failed, detail
 
     def _live(self) -> list[_Record]:
-
         return [r for r in self.records.values() if r.outcome is Outcome.PAUSED]
 
     def _wait(self, recs: list[_Record], timeout: float, detail: str) -> list[_Record]:
@@ -293,11 +289,17 @@ class Containment:
         """Re-scan until every process of the session satisfies `ok` or time runs out."""
         deadline = time.monotonic() + SETTLE_SECONDS
         while True:
-            match = self._rescan()
-            statuses = {p.pid: status_of(p.pid, p.create_time) for p in match.processes}
-            bad = [
-                p for p in match.processes if statuses[p.pid] != "gone" and not ok(statuses[p.pid])
-            ]
+            # Both what a fresh scan finds and every process signalled (a target the scan
+            # may no longer pick, e.g. one owned by another user, must still be accounted).
+            found = {(p.pid, p.create_time): p for p in self._rescan().processes}
+            for key, rec in self.records.items():
+                if not any(p == key[0] and same_time(c, key[1]) for p, c in found):
+                    found[key] = rec.target
+            bad: list[MatchedProcess] = []
+            for proc in found.values():
+                state = status_of(proc.pid, proc.create_time)
+                if state != "gone" and not ok(state):
+                    bad.append(dataclasses.replace(proc, status=state))
             if not bad or time.monotonic() >= deadline:
                 return bad
             time.sleep(_POLL * 5)

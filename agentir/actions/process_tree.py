@@ -249,7 +249,7 @@ def _snapshot() -> dict[int, _Proc]:
             create_time=float(info["create_time"]),
             status=str(info.get("status") or "?"),
             uid=int(uids.real) if uids is not None else None,
-            pgid=_os_id(os.getpgid, pid),
+            pgid=_os_id(getattr(os, "getpgid", None), pid),
             sid=_os_id(getattr(os, "getsid", None), pid),
             handle=handle,
         )

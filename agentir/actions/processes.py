@@ -66,6 +66,7 @@ __all__ = [
     "ExcludedProcess",
     "MatchedProcess",
     "Outcome",
+    "ProcessIdentity",
     "ProcessMatch",
     "ProcessRef",
     "ResumeResult",
@@ -89,6 +90,14 @@ class ProcessRef(Protocol):
     def pid(self) -> int: ...
     @property
     def create_time(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """A process by pid and start time, e.g. as recorded on an incident's timeline."""
+
+    pid: int
+    create_time: float
 
 
 @dataclass(frozen=True)
@@ -216,21 +225,20 @@ def apply_containment(plan: ContainmentPlan) -> ContainmentResult:
     run = Containment(plan.selector, plan.process_groups, plan.sessions)
     if plan.mode == "pause":
         rounds, remaining = run.pause(plan.targets)
-        summary = (
-            f"all {len(run.records)} process(es) of the session are stopped"
-            if not remaining
-            else f"{len(remaining)} process(es) of the session are not stopped"
-        )
     else:
         rounds, remaining = run.kill(plan.targets, plan.grace)
-        summary = (
-            "no process of the session is alive"
-            if not remaining
-            else f"{len(remaining)} process(es) of the session are still alive"
-        )
+    outcomes = run.outcomes()
+    paused = sum(o.outcome is Outcome.PAUSED for o in outcomes)
+    if remaining:
+        state = "not stopped" if plan.mode == "pause" else "still alive"
+        summary = f"{len(remaining)} process(es) of the session are {state}"
+    elif plan.mode == "pause" and paused:
+        summary = f"all {paused} process(es) of the session are stopped"
+    else:
+        summary = "no process of the session is alive"
     return ContainmentResult(
         mode=plan.mode,
-        outcomes=run.outcomes(),
+        outcomes=outcomes,
         verification=Verification(not remaining, rounds, tuple(remaining), summary),
         started_at=started,
         duration_s=round(time.monotonic() - clock, 3),

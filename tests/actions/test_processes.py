@@ -21,6 +21,7 @@ from agentir.actions.process_tree import agent_of, redact_cmdline
 from agentir.actions.processes import (
     MatchedProcess,
     Outcome,
+    ProcessIdentity,
     SessionSelector,
     apply_containment,
     find_session_processes,
@@ -240,10 +241,12 @@ def test_pid_reuse_guard_skips_a_process_whose_start_time_changed(spawned: Spawn
     assert status(bystander) in ("sleeping", "running")
     assert result.ok and all(status(pid) == "stopped" for pid in tree.values())
 
-    stale = dataclasses.replace(plan.targets[0], create_time=plan.targets[0].create_time - 5)
-    guarded = resume([stale])
+    agent = plan.targets[0]
+    guarded = resume([ProcessIdentity(agent.pid, agent.create_time - 5)])
     assert guarded.outcomes[0].outcome is Outcome.PID_REUSED
     assert status(tree["agent"]) == "stopped"
+    assert resume([ProcessIdentity(agent.pid, agent.create_time)]).ok
+    assert status(tree["agent"]) in ("sleeping", "running")
 
 
 def test_process_gone_between_plan_and_apply_is_reported(spawned: Spawned) -> None:
@@ -356,3 +359,43 @@ def test_redact_cmdline_masks_credentials() -> None:
     text = redact_cmdline(["agent", "--api-key", "abc123456789", "password=swordfish1", "--x"])
     assert "abc123456789" not in text and "swordfish1" not in text
     assert text.startswith("agent --api-key")
+
+
+AS_NOBODY = """
+import dataclasses, json, os, sys
+import psutil
+from agentir.actions.processes import *
+# Imports done as root (the interpreter lives under /root); from here on: user nobody.
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+pid, created = int(sys.argv[1]), float(sys.argv[2])
+match = find_session_processes(SessionSelector(pids=(pid,)))
+target = MatchedProcess(pid, 0, "python", "", created, "sleeping", None, None, ("forced",))
+plan = dataclasses.replace(plan_containment(match), targets=(target,))
+result = apply_containment(plan)
+print(json.dumps({
+    "excluded": [x.reason for x in match.excluded if x.pid == pid],
+    "outcome": result.outcomes[0].outcome.value,
+    "ok": result.ok,
+    "remaining": [p.pid for p in result.verification.remaining],
+}))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a helper as another user")
+def test_other_users_processes_are_excluded_and_failures_reported(spawned: Spawned) -> None:
+    victim = spawned.loop("root-owned")
+    created = psutil.Process(victim).create_time()
+    out = subprocess.run(
+        [sys.executable, "-c", AS_NOBODY, str(victim), repr(created)],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    report = orjson.loads(out.stdout)
+    assert report["excluded"] == ["owned by another user (uid 0)"]
+    # Forced into a plan anyway, the signal is refused and the verification says so.
+    assert report["outcome"] == "permission denied"
+    assert report["ok"] is False and report["remaining"] == [victim]
+    assert status(victim) in ("sleeping", "running")
