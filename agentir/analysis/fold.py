@@ -58,6 +58,7 @@ CURVE_POINTS = 2_000
 TEXT_LIMIT = 2_000
 
 _COMMIT_LINE = re.compile(r"^\[([^\]\s]+)(?: \(root-commit\))? ([0-9a-f]{7,40})\] ", re.MULTILINE)
+_TAGS = re.compile(r"</?(?:command-[a-z]+|local-command-[a-z]+)>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -132,6 +133,7 @@ class SessionFold:
         self.ended: datetime | None = None
         self.models: dict[str, None] = {}
         self.task: str | None = None
+        self.command_parts: dict[str, str] = {}  # slash command and its expansion
         self.snapshots: list[str] = []
         self.n = dict(
             events=0,
@@ -328,6 +330,12 @@ class SessionFold:
         self.n["messages"] += 1
         if ev.reasoning:
             return
+        slash = ev.role == "user" and ev.injected in ("command", "meta") and ev.sidechain is None
+        if slash and ev.injected not in self.command_parts and len(self.command_parts) < 2:
+            # a slash command and its expansion say what was asked when nothing was typed
+            text = " ".join(_TAGS.sub(" ", ev.text).split())
+            if text:
+                self.command_parts[str(ev.injected)] = text
         if ev.role == "user" and ev.injected is None:
             if self.task is None and ev.sidechain is None and ev.text.strip():
                 self.task = clean(ev.text.strip(), 4000)
@@ -597,7 +605,10 @@ class SessionFold:
             sandbox=s("sandbox"),
             approval_policy=s("approval_policy"),
             network_access=network if isinstance(network, bool) else None,
-            task=self.task,
+            task=self.task
+            or (
+                clean(" — ".join(self.command_parts.values()), 4000) if self.command_parts else None
+            ),
             snapshot_commits=tuple(self.snapshots),
         )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -183,7 +183,16 @@ def iter_trace_files(root: Path) -> Iterator[Path]:
             suffix = p.suffix.lower()
             if suffix in _IGNORED_SUFFIXES or (suffix and suffix not in _TRACE_SUFFIXES):
                 continue
+            if any(_safe_call(r.read_with_another, p) for r in readers()):
+                continue
             yield p
+
+
+def _safe_call(check: Callable[[Path], bool], path: Path) -> bool:
+    try:
+        return check(path)
+    except Exception:
+        return False
 
 
 def _safe_sniff(reader: type[TraceReader], pr: Probe) -> bool:

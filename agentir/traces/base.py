@@ -84,6 +84,11 @@ class TraceReader(ABC):
     def read(self, path: Path, stats: ReadStats) -> Iterator[Event]:
         """Yield the events of every session in `path`, in trace order."""
 
+    @classmethod
+    def read_with_another(cls, path: Path) -> bool:
+        """True when `path` is read as part of another trace file (directory walks skip it)."""
+        return False
+
 
 class Emitter:
     """Builds events for one session with consecutive `seq` numbers and a shared source path."""

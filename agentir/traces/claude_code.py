@@ -48,6 +48,7 @@ from agentir.traces.claude_code_files import (
     Sub,
     clean,
     head_records,
+    is_merged_subagent_file,
     merged,
     records_in,
     session_key,
@@ -639,6 +640,11 @@ class ClaudeCodeReader(TraceReader):
         # a first line longer than the probed head: recognise the envelope by its keys
         head = probe.head_text[:4096]
         return all(f'"{key}":' in head for key in ("parentUuid", "isSidechain", "sessionId"))
+
+    @classmethod
+    def read_with_another(cls, path: Path) -> bool:
+        """A subagent transcript is read with its parent session's file."""
+        return is_merged_subagent_file(path)
 
     def read(self, path: Path, stats: ReadStats) -> Iterator[Event]:
         """Yield the events of every session in `path`, with its subagent files merged in."""
