@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agentir.analysis.patches import parse_unified_diff
@@ -118,6 +119,9 @@ class V0Session:
         self.model_calls = 0
         self.cwd: str | None = None
         self.delegates: list[tuple[str, str]] = []  # (delegate action key, sidechain label)
+        self.ts: datetime | None = None  # of the event being fed
+        self.where: dict[str, Any] = {}  # its source line / pointer
+        self.sidechain: str | None = None
 
     # ------------------------------------------------------------------ entry point
 

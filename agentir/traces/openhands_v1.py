@@ -8,6 +8,7 @@ so each ModelCall is the difference from the previous totals of the same usage i
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from agentir.model import (
@@ -93,6 +94,9 @@ class V1Session:
         self.open: dict[str, tuple[str, str, tuple[FileChange, ...]]] = {}  # id -> call
         self.cumulative = Cumulative()
         self.cwd: str | None = None
+        self.ts: datetime | None = None  # of the event being fed
+        self.where: dict[str, Any] = {}  # its source line / pointer
+        self._last_changes: tuple[FileChange, ...] = ()  # claimed by the action last answered
 
     def feed(
         self, raw: Any, *, line: int | None = None, pointer: str | None = None

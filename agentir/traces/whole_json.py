@@ -33,7 +33,7 @@ def load_document(path: Path, stats: ReadStats, what: str) -> Any:
     size = file_size(path)
     if size > MAX_DOCUMENT_BYTES:
         raise TraceError(
-            f"{path} is {size / 1e6:,.0f} MB; a {what} is read whole and agentir refuses "
+            f"{path} is {size / 2**20:,.0f} MB; a {what} is read whole and agentir refuses "
             f"files over {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
             hint="extract the part you need first (e.g. with jq) or pass a smaller trace",
         )
