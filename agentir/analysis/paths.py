@@ -16,10 +16,15 @@ def absolute(path: str, cwd: str | None) -> str:
 
 
 def display(path: str, cwd: str | None) -> tuple[str, bool]:
-    """The path as a responder reads it (relative inside the cwd) and whether it is inside."""
+    """The path as a responder reads it (relative inside the cwd) and whether it is inside.
+
+    With no known cwd every path counts as inside: scope cannot be judged.
+    """
     full = absolute(path, cwd)
-    if not cwd or not isabs(full):
-        return full, not isabs(full)
+    if not cwd:  # nothing to compare with: never claim a path is outside
+        return full, True
+    if not isabs(full):
+        return full, True
     root = normpath(cwd)
     if full == root:
         return ".", True
