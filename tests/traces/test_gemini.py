@@ -205,3 +205,19 @@ def test_legacy_with_wrong_messages(tmp_path: Path) -> None:
     path.write_text(json.dumps({"sessionId": "s", "projectHash": "p", "messages": {"a": 1}}))
     events, stats = read(path)
     assert [type(e).__name__ for e in events] == ["SessionInfo"] and stats.skipped == 1
+
+
+def test_real_sessions_are_detected_as_gemini(shared_traces: Path) -> None:
+    from agentir.traces import detect
+
+    for sample in (SAMPLE_JSONL, SAMPLE_JSON):
+        assert detect(shared_traces / sample) is GeminiReader
+    assert detect(REWIND) is GeminiReader and detect(SUBAGENT) is GeminiReader
+
+
+def test_gemini_sniff_claims_no_other_file(shared_traces: Path) -> None:
+    from tests.traces.test_otel import _foreign_files
+
+    foreign = _foreign_files(shared_traces, ("gemini-cli", "gemini"))
+    assert len(foreign) >= 18
+    assert [p for p in foreign if GeminiReader.sniff(probe(p))] == []

@@ -213,3 +213,18 @@ def test_a_list_of_exports_is_one_session_each(tmp_path: Path) -> None:
         "097f1d8982fa909b8cffb14a166ec272",
     ]
     assert len(of(events, ToolCall)) == 3
+
+
+def test_real_exports_are_detected_as_langfuse(shared_traces: Path) -> None:
+    from agentir.traces import detect
+
+    for sample in (PYDANTIC, CLAUDE, OPENAI):
+        assert detect(shared_traces / sample) is LangfuseReader
+
+
+def test_langfuse_sniff_claims_no_other_file(shared_traces: Path) -> None:
+    from tests.traces.test_otel import _foreign_files
+
+    foreign = _foreign_files(shared_traces, ("otel-genai",))
+    assert len(foreign) >= 18
+    assert [p for p in foreign if LangfuseReader.sniff(probe(p))] == []

@@ -346,3 +346,31 @@ def test_missing_fields_give_a_minimal_tool_call(tmp_path: Path) -> None:
     events, _ = read(path)
     (call,) = of(events, ToolCall)
     assert call.name == "unknown" and call.ts is None and call.session_id == "otel"
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def _foreign_files(shared: Path, own: tuple[str, ...]) -> list[Path]:
+    """Every shared sample and local test file whose folder is not one of `own`."""
+    found = []
+    for root in (shared, DATA):
+        for path in sorted(root.rglob("*")):
+            top = path.relative_to(root).parts[0]
+            if path.is_file() and path.name != "SOURCES.md" and top not in own:
+                found.append(path)
+    return found
+
+
+def test_otel_sniff_claims_no_other_file(shared_traces: Path) -> None:
+    foreign = _foreign_files(shared_traces, ("otel",))  # Langfuse exports included
+    assert len(foreign) >= 18  # claude-code, codex, swe-agent, openhands, langfuse, gemini, aider
+    claimed = [p for p in foreign if OtelReader.sniff(probe(p))]
+    assert claimed == []
+
+
+def test_fixtures_are_detected_as_otel() -> None:
+    from agentir.traces import detect
+
+    for path in (DOC, JSONL, LOGS):
+        assert detect(path) is OtelReader
