@@ -342,8 +342,10 @@ class _Parser:
             call_id = self._call_id(name)
             args = {"sha": sha, "message": message}
             yield self._make(ToolCall, line, call_id=call_id, name=name, args=args)
-            output = f"[aider {sha}] {message}" if kind == "commit" else f"Removed: {sha} {message}"
-            yield self._make(ToolResult, line, call_id=call_id, name=name, ok=True, output=output)
+            summary = (
+                f"[aider {sha}] {message}" if kind == "commit" else f"Removed: {sha} {message}"
+            )
+            yield self._make(ToolResult, line, call_id=call_id, name=name, ok=True, output=summary)
         elif kind == "tokens":
             yield self._make(ModelCall, line, model=self.info.get("model"), **notice.data)
         elif kind == "error":

@@ -41,6 +41,7 @@ from agentir.traces.base import (
     Probe,
     ReadStats,
     TraceReader,
+    as_dict,
     as_int,
     as_str,
     digest,
@@ -229,7 +230,7 @@ def _record(
 
 
 def _tokens(rec: Mapping[str, Any]) -> dict[str, Any]:
-    tokens = rec.get("tokens") if isinstance(rec.get("tokens"), dict) else {}
+    tokens = as_dict(rec.get("tokens"))
     cached = as_int(tokens.get("cached"))
     thoughts = as_int(tokens.get("thoughts"))
     return {
@@ -266,7 +267,7 @@ def _tool(make: Any, call: Mapping[str, Any], suffix: str, ts: Any) -> Iterator[
         ok = False
     confirmed: tuple[FileChange, ...] = ()
     if ok and changes and isinstance(display, dict) and display.get("fileDiff"):
-        stat = display.get("diffStat") if isinstance(display.get("diffStat"), dict) else {}
+        stat = as_dict(display.get("diffStat"))
         confirmed = tuple(
             FileChange(path=c.path, op=c.op, added=_opt(stat.get("model_added_lines")),
                        removed=_opt(stat.get("model_removed_lines")))

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentir.traces.base import as_str, json_args, loads
+from agentir.traces.base import as_dict, as_str, json_args, loads
 
 
 @dataclass
@@ -152,7 +152,7 @@ def _one(item: Any) -> Msg | None:
             _add_block(msg, block)
     for call in item.get("tool_calls") or []:
         if isinstance(call, dict):
-            fn = call.get("function") if isinstance(call.get("function"), dict) else call
+            fn = as_dict(call.get("function")) or call
             name = fn.get("name")
             if isinstance(name, str):
                 msg.tool_calls.append(
@@ -229,7 +229,7 @@ def flattened_messages(attrs: Mapping[str, Any], prefix: str) -> list[Msg]:
     """Messages from OpenInference (`…{i}.message.*`) or OpenLLMetry (`…{i}.*`) flat keys."""
     items = []
     for raw in unflatten(attrs, prefix):
-        inner = raw.get("message") if isinstance(raw.get("message"), dict) else raw
+        inner = as_dict(raw.get("message")) or raw
         item = dict(inner)
         contents = item.pop("contents", None)
         if isinstance(contents, list):  # OpenInference: contents.{j}.message_content.{type,text}

@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from agentir.model import Event, Message, SessionInfo
-from agentir.traces.base import Emitter, Probe, ReadStats, TraceReader, excerpt, parse_ts
+from agentir.traces.base import (
+    Emitter,
+    Probe,
+    ReadStats,
+    TraceReader,
+    as_dict,
+    excerpt,
+    parse_ts,
+)
 from agentir.traces.genai_attrs import Span, agent_name, model_name
 from agentir.traces.genai_doc import load_document
 from agentir.traces.genai_messages import normalize, parse_jsonish
@@ -65,7 +73,7 @@ class LangfuseReader(TraceReader):
 
 
 def _export(path: Path, export: Mapping[str, Any], base: str, stats: ReadStats) -> Iterator[Event]:
-    trace = export.get("trace") if isinstance(export.get("trace"), dict) else {}
+    trace = as_dict(export.get("trace"))
     observations = export.get("observations")
     if observations is None and isinstance(trace.get("observations"), list):
         observations, base = trace["observations"], f"{base}/trace"

@@ -99,7 +99,7 @@ def _model_call(em: Emitter, record: LogRecord) -> ModelCall | None:
         return None
     cost = a.get("cost_usd")
     model = a.get("model")
-    return _make(
+    call: ModelCall = _make(
         em,
         ModelCall,
         record,
@@ -114,6 +114,7 @@ def _model_call(em: Emitter, record: LogRecord) -> ModelCall | None:
         if isinstance(cost, (int, float)) and not isinstance(cost, bool)
         else None,
     )
+    return call
 
 
 def _tool(em: Emitter, record: LogRecord) -> Iterator[Event]:
