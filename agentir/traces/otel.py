@@ -276,12 +276,18 @@ def _is_error(status: Any) -> tuple[bool, str]:
     return error, message if isinstance(message, str) else ""
 
 
-def _list(container: dict[str, Any], *keys: str) -> tuple[str, list[Any]] | None:
-    """The first of `keys` present, with its value when it is a list (None when absent)."""
+def _list(
+    container: dict[str, Any], keys: tuple[str, ...], stats: ReadStats
+) -> tuple[str, list[Any]] | None:
+    """The first of `keys` present and its list; a non-list value is counted as skipped."""
     for key in keys:
         if key in container:
             value = container[key]
-            return key, value if isinstance(value, list) else []
+            if isinstance(value, list):
+                return key, value
+            if value is not None:
+                stats.skip(f"{key} is not a list")
+            return key, []
     return None
 
 
@@ -324,7 +330,7 @@ def _collect(
                 if isinstance(res.get("resource"), dict)
                 else {}
             )
-            found = _list(res, *inner)
+            found = _list(res, inner, stats)
             if found is None:
                 stats.skip(f"{kind} entry without {inner[0]}")
                 continue
@@ -334,7 +340,7 @@ def _collect(
                     continue
                 scope = scoped.get("scope") or scoped.get("instrumentationLibrary")
                 scope_name = scope.get("name") if isinstance(scope, dict) else None
-                records = _list(scoped, *items_key)
+                records = _list(scoped, items_key, stats)
                 if records is None:
                     continue
                 for k, raw in enumerate(records[1]):

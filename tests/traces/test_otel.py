@@ -306,37 +306,37 @@ def test_unsalvageable_document_raises_one_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "document",
+    ("document", "skipped", "kinds"),
     [
-        {"resourceSpans": {"not": "a list"}},
-        {"resourceSpans": ["junk", {"scopeSpans": "junk"}, {"resource": None, "scopeSpans": [None]}]},
-        {"resourceSpans": [{"scopeSpans": [{"spans": "not a list"}]}]},
-        {"resourceSpans": [{"scopeSpans": [{"spans": [None, 3, {}]}]}]},
-        _envelope([{"name": "chat", "attributes": "oops", "status": "bad", "startTimeUnixNano": "x"}]),
-        _envelope([{"name": 5, "attributes": [_attr("gen_ai.operation.name", "execute_tool")]}]),
-        _envelope([{"attributes": [_attr("gen_ai.operation.name", "chat"),
-                                   _attr("gen_ai.input.messages", "{not json"),
-                                   _attr("gen_ai.output.messages", '[{"role": 3, "parts": "x"}]'),
-                                   {"key": "gen_ai.usage.input_tokens", "value": {"intValue": None}}]}]),
-        {"resourceLogs": [{"scopeLogs": [{"logRecords": [None, {"attributes": None}, {"body": 3}]}]}]},
-        {"resourceMetrics": []},
-        [1, "two", {"resourceSpans": []}],
+        ({"resourceSpans": {"not": "a list"}}, 1, []),
+        ({"resourceSpans": ["junk", {"scopeSpans": "junk"}, {"resource": None, "scopeSpans": [None]}]},
+         3, []),
+        ({"resourceSpans": [{"scopeSpans": [{"spans": "not a list"}]}]}, 1, []),
+        ({"resourceSpans": [{"scopeSpans": [{"spans": [None, 3, {}]}]}, "junk"]}, 3, []),
+        (_envelope([{"name": "chat", "attributes": "oops", "status": "bad", "startTimeUnixNano": "x"}]),
+         0, []),
+        (_envelope([{"name": 5, "attributes": [_attr("gen_ai.operation.name", "execute_tool")]}]),
+         0, ["ToolCall", "ToolResult"]),
+        (_envelope([{"attributes": [_attr("gen_ai.operation.name", "chat"),
+                                    _attr("gen_ai.input.messages", "{not json"),
+                                    _attr("gen_ai.output.messages", '[{"role": 3, "parts": "x"}]'),
+                                    {"key": "gen_ai.usage.input_tokens", "value": {"intValue": None}}]}]),
+         0, ["ModelCall"]),
+        ({"resourceLogs": [{"scopeLogs": [{"logRecords": [None, {"attributes": None}, {"body": 3}]}]}]},
+         3, []),
+        ({"resourceMetrics": []}, 1, []),
+        ([1, "two", {"resourceSpans": []}], 2, []),
     ],
 )  # fmt: skip
-def test_wrong_shapes_inside_the_envelope_never_raise(tmp_path: Path, document: object) -> None:
+def test_wrong_shapes_inside_the_envelope_are_skipped_and_counted(
+    tmp_path: Path, document: object, skipped: int, kinds: list[str]
+) -> None:
     path = tmp_path / "shapes.json"
     path.write_text(json.dumps(document))
     events, stats = read_raw(path)
-    for event in events:
-        assert event.session_id and event.agent
-    assert stats.skipped >= 0
-
-
-def test_wrong_shapes_are_counted(tmp_path: Path) -> None:
-    path = tmp_path / "counted.json"
-    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [None, 3]}]}, "junk"]}))
-    _, stats = read_raw(path)
-    assert stats.skipped == 3
+    assert stats.skipped == skipped
+    assert [type(e).__name__ for e in events if not isinstance(e, SessionInfo)] == kinds
+    assert all(e.session_id and e.agent for e in events)
 
 
 def test_missing_fields_give_a_minimal_tool_call(tmp_path: Path) -> None:
