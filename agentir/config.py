@@ -138,3 +138,23 @@ def load_section(name: str, path: Path | None = None) -> tuple[Any, YamlDoc | No
 def env_setting(name: str) -> str | None:
     """The value of AGENTIR_<NAME>, or None."""
     return os.environ.get(f"AGENTIR_{name.upper()}")
+
+
+def dump_yaml(data: Any) -> str:
+    """Serialise plain data as block-style YAML, keys in insertion order (the one YAML writer)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(
+        data, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+
+
+def parse_yaml_fast(text: str) -> Any:
+    """Parse machine-written YAML (incident.yaml) with the C loader when available; no line map."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # a SafeLoader variant: plain data only
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"line {line}: invalid YAML: {problem}", hint="fix that line") from exc
