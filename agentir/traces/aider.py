@@ -53,6 +53,7 @@ _START = re.compile(r"^# aider chat started at (\d{4}-\d\d-\d\d)[ T](\d\d:\d\d(?
 _SNIFF = re.compile(r"^# aider chat started at \d{4}-\d\d-\d\d", re.M)
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _MAX_REPLY_CHARS = 20_000
+_MAX_NOTICE_LINES = 400  # a notice never ends (malformed file): close it anyway
 _RUN_PREFIXES = ("/run ", "/test ", "!")
 _OUTPUT_ADDED = re.compile(r"^Added \d+ lines? of output to the chat")
 
@@ -142,7 +143,7 @@ class _Parser:
             self.strict = line.endswith("  ")
         if self.notice is not None and not is_user and not is_quote:
             self.notice.append(stripped)  # continuation of a multi-line notice
-            if line.endswith("  ") or not self.strict:
+            if line.endswith("  ") or not self.strict or len(self.notice) >= _MAX_NOTICE_LINES:
                 yield from self._close_notice()
             return
         if self.in_fence and not self._breaks_fence(line, is_user, is_quote):
@@ -155,7 +156,8 @@ class _Parser:
             yield from self._flush_reply()
             if not self.user:
                 self.user_line = lineno
-            self.user.append(stripped[5:] if len(stripped) > 4 else "")
+            if len(self.user) < _MAX_NOTICE_LINES:
+                self.user.append(stripped[5:] if len(stripped) > 4 else "")
             return
         if is_quote:
             yield from self._flush_user()
