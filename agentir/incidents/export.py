@@ -99,7 +99,7 @@ def _write_tar(
             info = tar.gettarinfo(str(path), arcname=f"{prefix}/{rel}")
             with open(path, "rb") as source:
                 reader = _HashingReader(source)
-                tar.addfile(info, reader)  # type: ignore[arg-type]
+                tar.addfile(info, reader)
             files[rel] = reader.digest.hexdigest()
         manifest = {
             "incident_id": incident.id,

@@ -75,9 +75,9 @@ class Record:
         for name in known & data.keys():
             value = data[name]
             kwargs[name] = parse_iso(value) if name in cls._datetimes else value
-        record = cls(**kwargs)
-        record.other = {k: v for k, v in data.items() if k not in known}
-        return record
+        # Every subclass declares `other` as its last field (so positional order stays natural).
+        kwargs["other"] = {k: v for k, v in data.items() if k not in known}
+        return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for YAML/JSON: datetimes as ISO strings, unknown keys preserved."""
@@ -87,7 +87,7 @@ class Record:
                 continue
             value = getattr(self, f.name)
             out[f.name] = to_iso(value) if isinstance(value, datetime) else value
-        out.update(self.other)
+        out.update(vars(self).get("other", {}))
         return out
 
 

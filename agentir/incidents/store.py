@@ -38,11 +38,11 @@ from agentir.incidents.records import (
 from agentir.incidents.timeline import (
     TimelineEntry,
     VerifyReport,
-    last_line,
+    flag_discontinuities,
     make_entry,
     now_stamp,
-    parse_line,
     read_entries,
+    sync_head,
     verify_file,
     write_entry,
 )
@@ -122,7 +122,7 @@ class IncidentStore:
         folder = self.path(ref)
         incident = self._load(folder)
         report = verify_file(folder / TIMELINE_FILE, incident.id, incident.timeline_head)
-        return _flag_discontinuities(report, folder / TIMELINE_FILE)
+        return flag_discontinuities(report, folder / TIMELINE_FILE)
 
     def evidence(self, ref: str) -> list[ev.EvidenceRecord]:
         """The preserved traces of an incident."""
@@ -286,7 +286,8 @@ class IncidentStore:
             incident.deadlines = compute_deadlines(
                 opened, runbook.phase_deadlines(), incident.deadlines
             )
-            out = {"from": old, "to": level, "reason": reason, "runbook": incident.runbook}
+            out: dict[str, Any] = {"from": old, "to": level, "reason": reason}
+            out["runbook"] = incident.runbook
             out["deadlines"] = {k: d.due for k, d in incident.deadlines.items()}
             if warning:
                 out["runbook_warning"] = warning
@@ -359,7 +360,7 @@ class IncidentStore:
             incident = self._load(folder)
             snapshot = (folder / TIMELINE_FILE).read_bytes()
             yaml_bytes = (folder / INCIDENT_FILE).read_bytes()
-        report = _flag_discontinuities(
+        report = flag_discontinuities(
             verify_file(folder / TIMELINE_FILE, incident.id, incident.timeline_head),
             folder / TIMELINE_FILE,
         )
@@ -418,84 +419,13 @@ class IncidentStore:
         actor: str,
     ) -> TimelineEntry:
         path = folder / TIMELINE_FILE
-        self._sync_head(path, incident, actor)
+        incident.timeline_head = sync_head(path, incident.id, incident.timeline_head, actor)
         entry = make_entry(incident.timeline_head, actor, action, details, now_stamp())
         write_entry(path, entry)
         incident.timeline_head = TimelineHead(count=entry.seq + 1, hash=entry.hash)
         if actor not in incident.responders:
             incident.responders.append(actor)
         return entry
-
-    def _sync_head(self, path: Path, incident: Incident, actor: str) -> None:
-        """Make sure the next entry chains to the file's real end; record any break first."""
-        head = incident.timeline_head
-        raw = last_line(path)
-        if raw is None:
-            if head.count == 0:
-                return
-        else:
-            last = parse_line(raw)
-            if (
-                last is not None
-                and last.seq == head.count - 1
-                and last.hash == head.hash
-                and _ends_with_newline(path)
-            ):
-                return
-        report = verify_file(path, incident.id, head)
-        if report.ok:  # an interrupted write left chained entries unrecorded: adopt them
-            incident.timeline_head = TimelineHead(count=report.entries, hash=report.head)
-            return
-        # The file no longer matches incident.yaml (edited, truncated, a crash mid-line). Keep
-        # working, since an incident in progress must not stall, but write the break into the
-        # chain, where verify reports it from now on.
-        if not _ends_with_newline(path):
-            with open(path, "ab") as handle:
-                handle.write(b"\n")
-        lines = path.read_bytes().split(b"\n")[:-1] if path.exists() else []
-        previous = parse_line(lines[-1]) if lines else None
-        broken = TimelineHead(count=len(lines), hash=previous.hash if previous else "")
-        problem = report.problems[0]
-        details = {
-            "line": problem.line,
-            "problem": problem.message,
-            "recorded_head": head.to_dict(),
-            "found_entries": len(lines),
-        }
-        entry = make_entry(broken, actor, "timeline.discontinuity", details, now_stamp())
-        write_entry(path, entry)
-        incident.timeline_head = TimelineHead(count=entry.seq + 1, hash=entry.hash)
-
-
-def _ends_with_newline(path: Path) -> bool:
-    if not path.exists():
-        return True
-    with open(path, "rb") as handle:
-        if handle.seek(0, os.SEEK_END) == 0:
-            return True
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) == b"\n"
-
-
-def _flag_discontinuities(report: VerifyReport, path: Path) -> VerifyReport:
-    """A recorded break stays a failure: the chain after it is intact, the history before is not."""
-    from agentir.incidents.timeline import VerifyProblem
-
-    extra = [
-        VerifyProblem(
-            entry.seq + 1,
-            f"the timeline was found broken before this entry (line {entry.details.get('line')}: "
-            f"{entry.details.get('problem')})",
-        )
-        for entry in read_entries(path)
-        if entry.action == "timeline.discontinuity"
-    ]
-    if not extra:
-        return report
-    problems = tuple(sorted((*report.problems, *extra), key=lambda p: p.line))
-    return VerifyReport(
-        report.incident_id, False, report.entries, report.head, problems, report.warnings
-    )
 
 
 def _runbook_for(severity: str, runbooks_dir: Path | None) -> tuple[Any, str | None]:

@@ -259,3 +259,74 @@ def _check_head(
         "(an interrupted write; the next change records them)"
     )
     return []
+
+
+def sync_head(path: Path, incident_id: str, head: TimelineHead, actor: str) -> TimelineHead:
+    """The head the next entry chains to, after checking the file still ends where `head` says.
+
+    An interrupted write (chained lines beyond the head) is adopted. Any other mismatch (edited,
+    truncated, a line torn by a crash) is written into the chain as a `timeline.discontinuity`
+    entry: an incident in progress must not stall, and verify reports the break from then on.
+    The caller holds the incident lock.
+    """
+    raw = last_line(path)
+    if raw is None:
+        if head.count == 0:
+            return head
+    else:
+        last = parse_line(raw)
+        if (
+            last is not None
+            and last.seq == head.count - 1
+            and last.hash == head.hash
+            and _ends_with_newline(path)
+        ):
+            return head
+    report = verify_file(path, incident_id, head)
+    if report.ok:
+        return TimelineHead(count=report.entries, hash=report.head)
+    if not _ends_with_newline(path):
+        with open(path, "ab") as handle:
+            handle.write(b"\n")
+    lines = path.read_bytes().split(b"\n")[:-1] if path.exists() else []
+    previous = parse_line(lines[-1]) if lines else None
+    broken = TimelineHead(count=len(lines), hash=previous.hash if previous else "")
+    problem = report.problems[0]
+    details = {
+        "line": problem.line,
+        "problem": problem.message,
+        "recorded_head": head.to_dict(),
+        "found_entries": len(lines),
+    }
+    entry = make_entry(broken, actor, "timeline.discontinuity", details, now_stamp())
+    write_entry(path, entry)
+    return TimelineHead(count=entry.seq + 1, hash=entry.hash)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    if not path.exists():
+        return True
+    with open(path, "rb") as handle:
+        if handle.seek(0, os.SEEK_END) == 0:
+            return True
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
+def flag_discontinuities(report: VerifyReport, path: Path) -> VerifyReport:
+    """A recorded break stays a failure: the chain after it is intact, the history before is not."""
+    extra = [
+        VerifyProblem(
+            entry.seq + 1,
+            f"the timeline was found broken before this entry (line {entry.details.get('line')}: "
+            f"{entry.details.get('problem')})",
+        )
+        for entry in read_entries(path)
+        if entry.action == "timeline.discontinuity"
+    ]
+    if not extra:
+        return report
+    problems = tuple(sorted((*report.problems, *extra), key=lambda p: p.line))
+    return VerifyReport(
+        report.incident_id, False, report.entries, report.head, problems, report.warnings
+    )

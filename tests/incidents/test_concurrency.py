@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import time
+from collections.abc import Sequence
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def _open_many(home: str, count: int, barrier: Barrier, out: multiprocessing.Que
     out.put([store.open(f"parallel {n}", "SEV3").id for n in range(count)])
 
 
-def _run(target: object, args_list: list[tuple[object, ...]]) -> float:
+def _run(target: object, args_list: Sequence[tuple[object, ...]]) -> float:
     processes = [CTX.Process(target=target, args=args) for args in args_list]  # type: ignore[arg-type]
     start = time.perf_counter()
     for process in processes:

@@ -252,7 +252,7 @@ def test_a_failed_write_keeps_the_old_file_and_no_temp(
     def failing_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(locking.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError):
         locking.atomic_write(path, "garbage")
     assert path.read_bytes() == before
