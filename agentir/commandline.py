@@ -48,6 +48,30 @@ def placeholders(template: str | Sequence[str]) -> list[str]:
     return [m.group(1) for part in parts for m in PLACEHOLDER.finditer(part)]
 
 
+def quoted_placeholders(template: str) -> list[str]:
+    """Placeholders inside quotes in a shell template: quoting their value there would break out."""
+    found: list[str] = []
+    quote: str | None = None
+    index = 0
+    while index < len(template):
+        char = template[index]
+        if char == "\\" and quote != "'":
+            index += 2
+            continue
+        if quote is None and char in "'\"":
+            quote = char
+        elif quote is not None and char == quote:
+            quote = None
+        elif quote is not None and char == "{":
+            match = PLACEHOLDER.match(template, index)
+            if match:
+                found.append(match.group(1))
+                index = match.end()
+                continue
+        index += 1
+    return found
+
+
 def substitute(text: str, values: Mapping[str, object], *, quote: bool = False) -> str:
     """Replace each `{name}` in one string; each value is inserted once and never re-scanned."""
 
@@ -74,6 +98,12 @@ def render_argv(
             raise ActionError(
                 "a command given as one string needs `shell: true`",
                 hint="write the command as a list of arguments instead",
+            )
+        inside = quoted_placeholders(template)
+        if inside:
+            raise ActionError(
+                f"{{{inside[0]}}} sits inside quotes in a shell command",
+                hint="leave placeholders bare: agentir quotes every value itself",
             )
         return [SHELL, "-c", substitute(template, values, quote=True)]
     return [substitute(part, values) for part in template]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from agentir.commandline import KNOWN_PLACEHOLDERS, placeholders
+from agentir.commandline import KNOWN_PLACEHOLDERS, placeholders, quoted_placeholders
 from agentir.config import YamlDoc
 
 PHASES = ("contain", "assess", "remediate", "learn")
@@ -342,6 +342,11 @@ class _Checker:
                 )
             elif command.strip():
                 self.check_placeholders(command, (*path, "command"))
+                for name in quoted_placeholders(command):
+                    self.err(
+                        (*path, "command"),
+                        f"{{{name}}} is inside quotes; leave it bare (every value is quoted)",
+                    )
             else:
                 self.err((*path, "command"), "empty command")
         elif self.argv(command, (*path, "command")):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentir.commandline import TemplateValueError, placeholders, render_argv
-from agentir.errors import ConfigError
+from agentir.errors import ActionError, ConfigError
 from agentir.resources import shipped_dir
 from agentir.runbooks import (
     PHASES,
@@ -247,3 +247,16 @@ def test_missing_value_is_an_error_naming_the_placeholder() -> None:
 def test_placeholders_lists_names_and_ignores_json_braces() -> None:
     template = ['{"a":{"b":"{now}"}}', "{incident.id}", "{Not_A_Placeholder}"]
     assert placeholders(template) == ["now", "incident.id"]
+
+
+def test_placeholders_inside_quotes_in_shell_commands_are_refused(tmp_path: Path) -> None:
+    text = (DATA / "override" / "sev1.yaml").read_text()
+    text = text.replace("printf '%s\\n' {session.id}", "echo 'session {session.id}'")
+    (tmp_path / "sev1.yaml").write_text(text)
+    errors = validate_dir(tmp_path)
+    assert len(errors) == 1 and "{session.id} is inside quotes" in errors[0].message
+    assert errors[0].line == line_of(tmp_path / "sev1.yaml", "echo")
+    with pytest.raises(ActionError, match="inside quotes"):
+        render_argv("echo '{trace}'", {"trace": "x"}, shell=True)
+    with pytest.raises(ActionError, match="shell: true"):
+        render_argv("echo {trace}", {"trace": "x"})

@@ -75,7 +75,8 @@ def open_(
     records = [] if no_evidence else [store.add_evidence(incident.id, p)[0] for p in traces]
     incident = store.get(incident.id)
     if json_out:
-        print_json("incident open", {"incident": incident.to_dict(), "evidence": records})
+        evidence = [r.to_dict() for r in records]
+        print_json("incident open", {"incident": incident.to_dict(), "evidence": evidence})
         return
     stdout_console().print(Text(incident.id))
     err = stderr_console()
@@ -104,7 +105,13 @@ def list_(
         incidents = [i for i in incidents if i.active]
     now = store.now()
     if json_out:
-        items = [{**i.to_dict(), **status_data(i, now)} for i in incidents]
+        items = []
+        for incident in incidents:
+            extra = status_data(incident, now)
+            states = {row["name"]: row["state"] for row in extra["deadlines"]}
+            item = {**incident.to_dict(), "deadline_states": states}
+            item.update(age_seconds=extra["age_seconds"], next_deadline=extra["next_deadline"])
+            items.append(item)
         print_json("incident list", {"incidents": items})
         return
     if not incidents:
@@ -132,7 +139,7 @@ def show(
         data = {
             "incident": incident.to_dict(),
             "status": status_data(incident, now),
-            "evidence": records,
+            "evidence": [r.to_dict() for r in records],
             "timeline": [e.to_dict() for e in entries],
         }
         print_json("incident show", data)

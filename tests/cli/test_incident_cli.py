@@ -87,6 +87,9 @@ def test_list_and_status(opened: str) -> None:
     assert "contain in" in listing.stdout
     data = envelope(run("incident", "list", "--json"))["data"]
     assert [i["id"] for i in data["incidents"]] == [opened]
+    item = data["incidents"][0]
+    assert item["deadlines"]["contain"]["met_at"] is None  # the same shape as incident.yaml
+    assert item["deadline_states"]["contain"] == "pending" and item["next_deadline"] == "contain"
     assert envelope(run("incident", "list", "--status", "closed", "--json"))["data"] == {
         "incidents": []
     }
