@@ -1,0 +1,228 @@
+"""Run `git revert` over a list of commits in a worktree agentir owns, and predict conflicts.
+
+Reverts run as one `git revert` sequence (not one process per commit): when git stops, the
+number of commits it made tells which commit stopped it; agentir records why (a conflict and
+its files, or nothing left to undo), drops that commit and starts a new sequence with the rest.
+Merge commits run in their own sequences with `-m 1`.
+
+Every worktree lives under `<git common dir>/agentir/`, so a rerun finds what a killed run left.
+Throwaway worktrees hold an flock for their lifetime; one whose lock is free is stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import shlex
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agentir.errors import GitError
+
+if TYPE_CHECKING:
+    from agentir.actions.revert_plan import RevertPlan
+    from agentir.gitrepo import CommitInfo, GitRepo
+
+TMP_PREFIX = "tmp-"
+_EDITOR = """#!/bin/sh
+# agentir: put the prepared message (named by the reverted commit) in place of git's default
+sha=$(sed -n 's/^This reverts commit \\([0-9a-f]\\{{40\\}}\\).*/\\1/p' "$1" | head -n 1)
+if [ -n "$sha" ] && [ -f {dir}/"$sha" ]; then cat {dir}/"$sha" > "$1"; fi
+"""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One commit to revert."""
+
+    sha: str
+    mainline: int | None = None
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why git stopped on a commit: conflict (with files) or empty (nothing left to undo)."""
+
+    sha: str
+    kind: str
+    files: tuple[str, ...] = ()
+
+
+def agentir_dir(repo: GitRepo) -> Path:
+    """`<git common dir>/agentir/`: worktrees, messages and locks agentir owns."""
+    path = repo.common_dir / "agentir"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def throwaway_worktree(repo: GitRepo, start: str) -> Iterator[Path]:
+    """A detached worktree at `start`, removed afterwards (also after a crash, by the next run)."""
+    base = agentir_dir(repo)
+    clean_stale(repo)
+    path = base / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            repo.worktree_add(path, start)
+            yield path
+        finally:
+            repo.worktree_remove(path)
+            shutil.rmtree(path, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{path}.lock")
+
+
+def clean_stale(repo: GitRepo) -> list[str]:
+    """Remove throwaway worktrees whose owner is gone (their lock is free)."""
+    base = repo.common_dir / "agentir"
+    removed: list[str] = []
+    if not base.is_dir():
+        return removed
+    for lock_path in base.glob(f"{TMP_PREFIX}*.lock"):
+        with open(lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live run owns it
+            path = Path(str(lock_path)[: -len(".lock")])
+            repo.worktree_remove(path)
+            shutil.rmtree(path, ignore_errors=True)
+            lock_path.unlink(missing_ok=True)
+            removed.append(str(path))
+    return removed
+
+
+def reset_worktree(repo: GitRepo, worktree: Path) -> None:
+    """Drop an in-progress revert and stray files in a worktree agentir owns."""
+    repo.run("revert", "--quit", cwd=worktree, check=False, hooks=False)
+    repo.run("reset", "-q", "--hard", "HEAD", cwd=worktree, hooks=False)
+    repo.run("clean", "-ffdxq", cwd=worktree, hooks=False)
+
+
+def write_editor(folder: Path, messages: dict[str, str]) -> dict[str, str]:
+    """Message files named by commit, and the GIT_EDITOR env that puts them in place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for sha, text in messages.items():
+        (folder / sha).write_text(text, encoding="utf-8")
+    script = folder / "editor.sh"
+    script.write_text(_EDITOR.format(dir=shlex.quote(str(folder))), encoding="utf-8")
+    return {"GIT_EDITOR": f"sh {shlex.quote(str(script))}"}
+
+
+def run_reverts(
+    repo: GitRepo,
+    worktree: Path,
+    items: Sequence[Item],
+    on_stop: Callable[[Stop], bool],
+    *,
+    editor_env: dict[str, str] | None = None,
+    batch: int | None = None,
+    between: Callable[[Sequence[Item], int], None] | None = None,
+) -> list[Stop]:
+    """Revert `items` in order in `worktree`. `on_stop` returns True to skip and go on;
+    `between(remaining, reverted so far)` runs after each sequence that completed."""
+    stops: list[Stop] = []
+    remaining = list(items)
+    landed = 0
+    while remaining:
+        chunk = _chunk(remaining, batch)
+        before = _head(repo, worktree)
+        args = ["revert", "--edit" if editor_env else "--no-edit"]
+        if chunk[0].mainline:
+            args += ["-m", str(chunk[0].mainline)]
+        res = repo.run(
+            *args, *(i.sha for i in chunk), cwd=worktree, env=editor_env, check=False, hooks=False
+        )
+        if res.ok:
+            remaining = remaining[len(chunk) :]
+            landed += len(chunk)
+            if between is not None:
+                between(remaining, landed)
+            continue
+        made = int(repo.run("rev-list", "--count", f"{before}..HEAD", cwd=worktree).out.strip())
+        if made >= len(chunk):  # every commit landed; git failed afterwards
+            raise GitError(f"git revert failed: {_last(res.err)}", hint=f"in {worktree}")
+        stuck = chunk[made]
+        stop = _classify_stop(repo, worktree, stuck, res.out + "\n" + res.err)
+        reset_worktree(repo, worktree)
+        stops.append(stop)
+        if not on_stop(stop):
+            return stops
+        remaining = remaining[made + 1 :]
+        landed += made
+    return stops
+
+
+def _chunk(items: list[Item], batch: int | None) -> list[Item]:
+    """The longest run of commits sharing the same -m option (merges apart from the rest)."""
+    size = 1
+    while size < len(items) and items[size].mainline == items[0].mainline:
+        size += 1
+    return items[: min(size, batch)] if batch else items[:size]
+
+
+def _head(repo: GitRepo, worktree: Path) -> str:
+    return repo.run("rev-parse", "HEAD", cwd=worktree).out.strip()
+
+
+def _classify_stop(repo: GitRepo, worktree: Path, item: Item, output: str) -> Stop:
+    unmerged = repo.run("diff", "--name-only", "--diff-filter=U", "-z", cwd=worktree).out
+    files = tuple(sorted(f for f in unmerged.split("\0") if f))
+    if files:
+        return Stop(item.sha, "conflict", files)
+    staged = repo.run("diff", "--cached", "--quiet", cwd=worktree, check=False)
+    if staged.ok and "nothing to commit" in output:
+        return Stop(item.sha, "empty")
+    # the revert applied but git could not commit it (identity, signing, ...): not a conflict
+    reset_worktree(repo, worktree)
+    raise GitError(
+        f"git revert {item.sha[:10]} failed: {_last(output)}",
+        hint="fix the git setup (user.name / user.email, commit signing) and rerun",
+    )
+
+
+def _last(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if not ln.startswith("hint:")]
+    return lines[-1] if lines else "unknown error"
+
+
+def risky(plan: RevertPlan, commits: Sequence[CommitInfo]) -> bool:
+    """Could any revert conflict? Only if a commit that stays touched a reverted commit's files
+    after it (walking newest to oldest). Merges and commits older than the scan always count."""
+    order = {c.sha: i for i, c in enumerate(commits)}
+    targets = {c.sha for c in plan.reverts}
+    if any(c.mainline for c in plan.reverts) or not targets <= order.keys():
+        return True
+    kept_later: set[str] = set()
+    for commit in commits:
+        if commit.sha in targets:
+            if kept_later.intersection(commit.files):
+                return True
+        else:
+            kept_later.update(commit.files)
+    return False
+
+
+def predict_conflicts(repo: GitRepo, plan: RevertPlan, commits: Sequence[CommitInfo]) -> RevertPlan:
+    """Try the reverts in a throwaway worktree (when a conflict is possible at all)."""
+    if not plan.reverts or plan.base_commit is None:
+        return plan
+    if not risky(plan, commits):
+        return replace(plan, conflicts_checked="no commit that stays touches the reverted files")
+    found: list[Stop] = []
+    items = [Item(c.sha, c.mainline) for c in plan.reverts]
+    with throwaway_worktree(repo, plan.base_commit) as worktree:
+        run_reverts(repo, worktree, items, lambda stop: found.append(stop) is None)
+    by_sha = {c.sha: c for c in plan.reverts}
+    from agentir.actions.revert_plan import Conflict
+
+    conflicts = tuple(
+        Conflict(s.sha, by_sha[s.sha].short, by_sha[s.sha].subject, s.kind, s.files) for s in found
+    )
+    return replace(plan, conflicts=conflicts, conflicts_checked="tried in a throwaway worktree")

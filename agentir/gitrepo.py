@@ -1,0 +1,405 @@
+"""The one module that talks to git (through GitPython's command runner).
+
+Everything here runs git itself (`repo.git.execute`), never per-commit GitPython objects: one
+`git log` call reads thousands of commits with their files, which is what keeps planning fast
+on big repositories. Commands that change anything run with hooks disabled
+(`core.hooksPath=/dev/null`): during an incident the repository's hooks are untrusted (an agent
+may have written them) and must not run while agentir reverts its work.
+
+Callers import this module lazily so that `agentir --help` never loads GitPython.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from agentir.errors import GitError
+
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+NOTES_REF = "refs/notes/ai"
+
+# `git log --format` separators: control characters plus a random token per call, because a
+# commit message (written by the agent under investigation) could contain any fixed marker.
+_LOG_FIELDS = ("%H", "%P", "%an", "%ae", "%cn", "%ce", "%at", "%ct")
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """What git says about one commit (files are repo-relative, vs the first parent)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    committer_name: str
+    committer_email: str
+    authored_at: datetime
+    committed_at: datetime
+    message: str
+    files: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def subject(self) -> str:
+        """The first line of the message."""
+        return self.message.split("\n", 1)[0].strip()
+
+    @property
+    def short(self) -> str:
+        """The abbreviated hash shown to people."""
+        return self.sha[:10]
+
+    @property
+    def is_merge(self) -> bool:
+        """A commit with more than one parent."""
+        return len(self.parents) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The outcome of one git command."""
+
+    status: int
+    out: str
+    err: str
+    raw: bytes = b""  # stdout as bytes, for binary=True
+
+    @property
+    def ok(self) -> bool:
+        """Exit status 0."""
+        return self.status == 0
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEntry:
+    """One line of `git status --porcelain`: the path and its two-letter code."""
+
+    path: str
+    code: str  # "??" untracked, "M ", " M", "A ", "D ", "UU", ...
+    orig_path: str | None = None
+
+    @property
+    def untracked(self) -> bool:
+        """Not known to git."""
+        return self.code == "??"
+
+
+@dataclass(frozen=True, slots=True)
+class Worktree:
+    """One entry of `git worktree list --porcelain`."""
+
+    path: str
+    head: str | None
+    branch: str | None  # refs/heads/... or None when detached
+
+
+def _utc(epoch: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError):
+        return datetime.fromtimestamp(0, timezone.utc)
+
+
+class GitRepo:
+    """A working tree of a git repository (the one the responder pointed at)."""
+
+    def __init__(self, path: Path | str) -> None:
+        import git  # lazy: GitPython is heavy and only remediation needs it
+
+        target = Path(path).expanduser().resolve()
+        if not target.exists():
+            raise GitError(f"{target} does not exist", hint="pass --repo PATH of the repository")
+        try:
+            self._repo = git.Repo(target, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitError(
+                f"{target} is not inside a git repository", hint="pass --repo PATH of a checkout"
+            ) from None
+        if self._repo.bare or self._repo.working_tree_dir is None:
+            raise GitError(f"{target} is a bare repository", hint="point --repo at a checkout")
+        self.root = Path(self._repo.working_tree_dir).resolve()
+        rel = os.path.relpath(target if target.is_dir() else target.parent, self.root)
+        self.prefix = "" if rel == "." else Path(rel).as_posix()  # --repo may name a subfolder
+        common = self.run("rev-parse", "--git-common-dir").out.strip()
+        self.common_dir = (self.root / common).resolve()
+
+    # -- running git -----------------------------------------------------------------------
+
+    def run(
+        self,
+        *args: str,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        check: bool = True,
+        hooks: bool = True,
+        binary: bool = False,
+        timeout: float | None = None,
+    ) -> Completed:
+        """Run `git [-C cwd] args...`; raise GitError on failure when `check`."""
+        command: list[str] = ["git", "-C", str(cwd or self.root)]
+        if not hooks:
+            command += NO_HOOKS
+        command += list(args)
+        kwargs: dict[str, Any] = {
+            "with_extended_output": True,
+            "with_exceptions": False,
+            "stdout_as_string": not binary,
+            "strip_newline_in_stdout": False,
+            "env": dict(env) if env else None,
+            "kill_after_timeout": timeout,
+        }
+        if stdin is not None:
+            with tempfile.TemporaryFile() as handle:
+                handle.write(stdin)
+                handle.seek(0)
+                status, out, err = self._repo.git.execute(command, istream=handle, **kwargs)
+        else:
+            status, out, err = self._repo.git.execute(command, **kwargs)
+        result = Completed(
+            int(status or 0),
+            out if isinstance(out, str) else "",
+            err if isinstance(err, str) else bytes(err or b"").decode("utf-8", "replace"),
+            out if isinstance(out, bytes) else b"",
+        )
+        if check and not result.ok:
+            detail = (result.err or result.out).strip().splitlines()
+            raise GitError(
+                f"git {' '.join(args[:3])} failed: {detail[-1] if detail else f'exit {status}'}",
+                hint=f"run it yourself in {cwd or self.root} to see the full message",
+            )
+        return result
+
+    def run_bytes(self, *args: str, cwd: Path | str | None = None) -> bytes:
+        """Run a read-only git command and return its raw stdout (patches, file contents)."""
+        return self.run(*args, cwd=cwd, binary=True).raw
+
+    # -- refs and commits ------------------------------------------------------------------
+
+    def head(self) -> str | None:
+        """The commit HEAD points at, or None in an empty repository."""
+        res = self.run("rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+        return res.out.strip() or None if res.ok else None
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch name, or None when HEAD is detached."""
+        res = self.run("symbolic-ref", "-q", "--short", "HEAD", check=False)
+        return res.out.strip() or None if res.ok else None
+
+    def has_ref(self, ref: str) -> bool:
+        """True when `ref` exists."""
+        return self.run("rev-parse", "--verify", "-q", ref, check=False).ok
+
+    def branch_exists(self, name: str) -> bool:
+        """True when the local branch exists."""
+        return self.has_ref(f"refs/heads/{name}")
+
+    def resolve_commits(self, names: Iterable[str]) -> dict[str, str | None]:
+        """Full hashes for (short) commit names in one `cat-file --batch-check`; None if unknown."""
+        wanted = list(dict.fromkeys(n for n in names if n))
+        if not wanted:
+            return {}
+        text = "".join(f"{n}^{{commit}}\n" for n in wanted).encode()
+        res = self.run("cat-file", "--batch-check", stdin=text, check=False)
+        lines = res.out.splitlines()
+        out: dict[str, str | None] = {}
+        for name, line in zip(wanted, lines, strict=False):
+            parts = line.split()
+            ok = len(parts) >= 2 and parts[1] == "commit" and len(parts[0]) == 40
+            out[name] = parts[0] if ok else None
+        for name in wanted[len(lines) :]:
+            out[name] = None
+        return out
+
+    def object_exists(self, sha: str) -> bool:
+        """True when the object is in the repository."""
+        return self.run("cat-file", "-e", sha, check=False).ok
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when `ancestor` is reachable from `descendant`."""
+        return self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False).ok
+
+    def log(
+        self,
+        revs: Sequence[str] = ("HEAD",),
+        *,
+        since: datetime | None = None,
+        no_walk: bool = False,
+        notes: bool = False,
+    ) -> list[CommitInfo]:
+        """Commits (newest first, topological) with their files, in ONE `git log` call."""
+        token = secrets.token_hex(6)
+        rs, fs = f"\x1e{token}\x1e", f"\x1f{token}\x1f"
+        fmt = rs + fs.join(_LOG_FIELDS) + fs + ("%N" + fs if notes else "") + "%B" + fs
+        args = [
+            f"--format={fmt}",
+            "--name-only",
+            "--no-renames",
+            "--diff-merges=first-parent",
+            "--no-color",
+            "-z",
+        ]
+        args.append("--no-walk=unsorted" if no_walk else "--topo-order")
+        if since is not None:
+            args.append(f"--since={int(since.timestamp())}")
+        args.append(f"--notes={NOTES_REF}" if notes else "--no-notes")
+        try:
+            raw = self._repo.git.log(*args, *revs, "--", strip_newline_in_stdout=False)
+        except Exception as exc:  # GitCommandError: unknown revision, corrupt repo...
+            raise GitError(f"git log failed: {_last_line(exc)}", hint=f"in {self.root}") from None
+        return _parse_log(raw, notes, rs, fs)
+
+    def rev_list(self, *args: str) -> list[str]:
+        """Hashes from `git rev-list args...`."""
+        return self.run("rev-list", *args).out.split()
+
+    def merge_base_all(self, shas: Sequence[str]) -> str | None:
+        """The best common ancestor of all the commits, or None (unrelated histories)."""
+        if not shas:
+            return None
+        if len(shas) == 1:
+            return shas[0]
+        res = self.run("merge-base", "--octopus", *shas, check=False)
+        return res.out.split()[0] if res.ok and res.out.split() else None
+
+    def remote_refs(self, containing: str | None = None) -> list[str]:
+        """Remote-tracking refs (e.g. origin/main), optionally only those containing a commit."""
+        args = ["for-each-ref", "--format=%(refname)"]
+        if containing:
+            args.append(f"--contains={containing}")
+        refs = self.run(*args, "refs/remotes").out.split()
+        return [r.removeprefix("refs/remotes/") for r in refs if not r.endswith("/HEAD")]
+
+    def remote_branches_containing(self, shas: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """For each commit, the remote-tracking branches that contain it (`git branch -r --contains`
+        for many commits at once: one rev-list per remote ref over the range the commits span)."""
+        wanted = set(shas)
+        found: dict[str, list[str]] = {s: [] for s in shas}
+        if not wanted:
+            return {}
+        base = self.merge_base_all(list(wanted))
+        # Every commit descends from `base`, so none is an ancestor of base's parents: excluding
+        # them bounds the walk to the range the commits span, and the answer stays exact.
+        exclude = []
+        if base is not None:
+            parents = self.run("rev-parse", f"{base}^@", check=False).out.split()
+            exclude = [f"^{p}" for p in parents]
+        refs = self.remote_refs(containing=base) if base is not None else self.remote_refs()
+        for ref in refs:
+            for sha in wanted.intersection(self.rev_list(f"refs/remotes/{ref}", *exclude)):
+                found[sha].append(ref)
+        return {s: tuple(sorted(r)) for s, r in found.items()}
+
+    # -- working tree ----------------------------------------------------------------------
+
+    def status(self, cwd: Path | str | None = None) -> list[StatusEntry]:
+        """Changed and untracked files (untracked listed one by one, ignored ones left out)."""
+        res = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", cwd=cwd)
+        parts = res.out.split("\0")
+        out: list[StatusEntry] = []
+        i = 0
+        while i < len(parts):
+            item = parts[i]
+            i += 1
+            if len(item) < 4:
+                continue
+            code, path = item[:2], item[3:]
+            orig = None
+            if code[0] in "RC":  # a rename is followed by its source path
+                orig = parts[i] if i < len(parts) else None
+                i += 1
+            out.append(StatusEntry(path, code, orig))
+        return out
+
+    def stash_list(self) -> list[str]:
+        """`git stash list` lines (ref, hash and message)."""
+        return self.run("stash", "list", "--format=%gd %H %gs").out.splitlines()
+
+    def stash_push(self, message: str) -> str:
+        """Stash tracked and untracked changes with a message; returns the stash commit."""
+        self.run("stash", "push", "--include-untracked", "-m", message, hooks=False)
+        return self.run("rev-parse", "refs/stash").out.strip()
+
+    def local_branches(self) -> list[str]:
+        """`refs/heads/...` names with their commits."""
+        return self.run(
+            "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"
+        ).out.split("\n")
+
+    def worktrees(self) -> list[Worktree]:
+        """Every registered worktree."""
+        out: list[Worktree] = []
+        block: dict[str, str] = {}
+        for line in [*self.run("worktree", "list", "--porcelain").out.splitlines(), ""]:
+            if not line:
+                if "worktree" in block:
+                    out.append(Worktree(block["worktree"], block.get("HEAD"), block.get("branch")))
+                block = {}
+                continue
+            key, _, value = line.partition(" ")
+            block[key] = value
+        return out
+
+    def worktree_add(self, path: Path, start: str, branch: str | None = None) -> None:
+        """Check `start` out in a new worktree at `path` (a new branch, or detached)."""
+        args = ["worktree", "add", "-q"]
+        args += ["-b", branch] if branch else ["--detach"]
+        self.run(*args, str(path), start, hooks=False)
+
+    def worktree_add_existing(self, path: Path, branch: str) -> None:
+        """Check an existing branch out in a new worktree."""
+        self.run("worktree", "add", "-q", str(path), branch, hooks=False)
+
+    def worktree_remove(self, path: Path) -> None:
+        """Remove a worktree we created (even with changes in it) and forget it."""
+        self.run("worktree", "remove", "--force", "--force", str(path), check=False)
+        self.run("worktree", "prune", check=False)
+
+    def delete_branch(self, name: str) -> None:
+        """Delete a local branch (ours: the half-made revert branch)."""
+        self.run("branch", "-D", name, check=False)
+
+
+def _last_line(exc: Exception) -> str:
+    text = str(getattr(exc, "stderr", "") or exc).strip().splitlines()
+    return text[-1].strip().strip("'") if text else type(exc).__name__
+
+
+def _parse_log(raw: str, notes: bool, rs: str, fs: str) -> list[CommitInfo]:
+    """Parse `--format=<rs>fields<fs>...%B<fs>` + `-z --name-only` output."""
+    out: list[CommitInfo] = []
+    fixed = len(_LOG_FIELDS) + (1 if notes else 0)
+    for record in raw.split(rs):
+        parts = record.split(fs)
+        if len(parts) != fixed + 2:
+            continue
+        sha, parents, an, ae, cn, ce, at, ct = parts[: len(_LOG_FIELDS)]
+        note = parts[len(_LOG_FIELDS)] if notes else ""
+        message = parts[fixed]
+        tail = parts[-1]  # "\0\n" then NUL-terminated names (just "\0" when there are none)
+        tail = tail[1:] if tail.startswith("\0") else tail
+        tail = tail[1:] if tail.startswith("\n") else tail
+        files = tuple(dict.fromkeys(n for n in tail.split("\0") if n))
+        out.append(
+            CommitInfo(
+                sha=sha.strip(),
+                parents=tuple(parents.split()),
+                author_name=an,
+                author_email=ae,
+                committer_name=cn,
+                committer_email=ce,
+                authored_at=_utc(at),
+                committed_at=_utc(ct),
+                message=message.strip("\n"),
+                files=files,
+                note=note.strip(),
+            )
+        )
+    return out
