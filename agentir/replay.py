@@ -120,6 +120,7 @@ class Replay:
     detectors: bool  # False when no detectors were available (findings then empty)
     events: int = 0
     skipped_records: int = 0
+    detector_error: str | None = None  # why the detectors failed, when they did
 
     def step_for_seq(self, seq: int, session_id: str | None = None) -> int | None:
         """Index of the first step at or after `seq` (in `session_id`, or the first session)."""
@@ -406,12 +407,21 @@ def load_replay(
     factory: ObserverFactory | None
     factory = detector_observers() if observers is True else (observers or None)
     findings: dict[str, list[Finding]] = {}
+    failure: str | None = None
     if factory is not None:
         from agentir.analysis.assess import assess_trace
+        from agentir.errors import AgentirError
 
-        assessed = assess_trace(path, fmt, factory)
-        for a in assessed.sessions:
-            findings[a.session.id] = list(a.findings)
+        try:
+            assessed = assess_trace(path, fmt, factory)
+        except AgentirError:
+            raise  # the trace itself cannot be read: the same error the replay would meet
+        except Exception as exc:  # a detector bug must not cost the responder the replay
+            failure = f"{type(exc).__name__}: {exc}"
+            factory = None
+        else:
+            for a in assessed.sessions:
+                findings[a.session.id] = list(a.findings)
     stream = open_trace(path, fmt)
     steps, marked, order, n = build_steps(stream.events(), findings)
     return Replay(
@@ -423,6 +433,7 @@ def load_replay(
         detectors=factory is not None,
         events=n,
         skipped_records=stream.stats.total_skipped,
+        detector_error=failure,
     )
 
 
@@ -509,6 +520,7 @@ def replay_data(replay: Replay, start: int = 0) -> dict[str, Any]:
         "format": replay.format,
         "sessions": list(replay.sessions),
         "detectors": replay.detectors,
+        "detector_error": replay.detector_error,
         "counts": {
             "events": replay.events,
             "steps": len(replay.steps),

@@ -215,3 +215,20 @@ def test_keys_move_between_steps_and_findings() -> None:
     assert move("prev_finding", 8, 10, [5, 8]) == (5, None)
     assert move("prev_finding", 5, 10, [5, 8]) == (5, "no earlier finding")
     assert move("next_finding", 0, 10, []) == (0, "no findings in this replay")
+
+
+def test_a_failing_detector_does_not_cost_the_replay() -> None:
+    """A detector that raises leaves the replay whole, without findings, and says why."""
+
+    class Broken:
+        def feed(self, *args: object) -> None:
+            raise RuntimeError("detector bug")
+
+        def finish(self, *args: object) -> list[Finding]:
+            return []
+
+    replay = load_replay(SESSION, observers=lambda: [Broken()])
+    assert len(replay.steps) == 11 and replay.findings == ()
+    assert replay.detectors is False
+    assert replay.detector_error == "RuntimeError: detector bug"
+    assert replay_data(replay)["detector_error"] == "RuntimeError: detector bug"

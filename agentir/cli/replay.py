@@ -58,7 +58,9 @@ def replay(
     if session is not None:
         data = select_session(data, session)
     start = start_index(data, from_seq, finding)
-    if not data.detectors and not json_out:
+    if data.detector_error and not json_out:
+        _note(f"note: the detectors failed ({data.detector_error}), so no findings are marked")
+    elif not data.detectors and not json_out:
         _note("note: the detectors are not available in this build, so no findings are marked")
     if html is not None:
         _write_html(data, html, incident)

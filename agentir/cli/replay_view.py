@@ -6,7 +6,9 @@ import re
 import sys
 
 from rich.console import Console, Group, RenderableType
-from rich.segment import Segment, Segments
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -44,11 +46,11 @@ def step_view(step: Step, replay: Replay) -> RenderableType:
     sub = subagent_text(step)
     if sub:
         parts.append(_text("↳ " + sub, "yellow"))
+    parts.append(Rule(style="dim"))
     if step.tool is not None:
         tool = step.tool
         if tool.command:
-            parts.append(Text("command", style="bold"))
-            parts.append(_text(tool.command))
+            parts.append(Text.assemble(("$ ", "bold"), _text(tool.command)))
         shown = {k: v for k, v in tool.args.items() if not (k == "command" and v == tool.command)}
         if shown:
             grid = Table.grid(padding=(0, 2))
@@ -59,14 +61,17 @@ def step_view(step: Step, replay: Replay) -> RenderableType:
             parts.append(grid)
         for result in tool.results:
             style = "red" if result.ok is False else "green" if result.ok else "dim"
+            parts.append(Text(""))
             parts.append(_text(result_text(result), "bold " + style))
             if result.output:
-                parts.append(_text(result.output))
+                parts.append(Padding(_text(result.output), (0, 0, 0, 2)))
         if not tool.results:
             parts.append(Text("no result recorded", style="dim"))
     elif step.text:
         style = "italic dim" if step.kind == "reasoning" or step.injected else ""
         parts.append(_text(step.text, style))
+    if step.findings:
+        parts.append(Text(""))
     for number in step.findings:
         f = replay.findings[number - 1]
         parts.append(_text("⚑ " + finding_text(f), _SEV_STYLE.get(f.severity, "bold")))
@@ -105,7 +110,11 @@ def _draw(console: Console, body: RenderableType, status: Text) -> None:
         lines.append([Segment(f"… {hidden} more lines (agentir replay --plain shows all)")])
     console.file.write("\x1b[H\x1b[2J")  # home, clear screen
     for line in lines:
-        console.print(Segments(line), soft_wrap=True)
+        row = Text()
+        for seg in line:
+            if not seg.control:
+                row.append(seg.text, style=seg.style)
+        console.print(row, soft_wrap=True)
     console.print(status, end="", soft_wrap=True)
     console.file.flush()
 
