@@ -146,7 +146,9 @@ def interleaved(root: Path) -> Repo:
         "2026-03-10T10:04:30Z",
     )
     repo.commit("a4", {"config.yaml": "debug: true\nname: app\n"}, "tidy", "2026-03-10T10:05:30Z")
-    repo.commit("h2", {"README.md": "# app\n\nHuman docs.\n"}, "Write README", "2026-03-10T10:30:00Z")
+    repo.commit(
+        "h2", {"README.md": "# app\n\nHuman docs.\n"}, "Write README", "2026-03-10T10:30:00Z"
+    )
     return repo
 
 

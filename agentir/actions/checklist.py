@@ -64,11 +64,14 @@ class ChecklistDraft:
 
 def push_remote_branch(target: str, session_branch: str | None) -> str | None:
     """`origin main` / `origin HEAD:refs/heads/x` (a git_push effect target) -> `origin/x`."""
-    parts = target.split()
-    if not parts:
+    text = target.strip()
+    if not text:
         return None
-    remote = "origin" if parts[0].startswith("(") else parts[0]
-    refs = [p for p in parts[1:] if not p.startswith("(")]
+    if text.startswith("(default remote)"):  # how effects name a bare `git push`
+        remote, rest = "origin", text.removeprefix("(default remote)")
+    else:
+        remote, _, rest = text.partition(" ")
+    refs = [p for p in rest.split() if not p.startswith("(")] if "(" not in rest else []
     ref = refs[0] if refs else session_branch
     if not ref:
         return None

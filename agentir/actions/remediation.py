@@ -74,6 +74,16 @@ def runbook_checks(
     ]
 
 
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
 @dataclass
 class Sink:
     """Timeline, evidence and checklist: the incident's, or a folder's."""
@@ -92,7 +102,7 @@ class Sink:
 
     def record(self, action: str, details: dict[str, Any]) -> None:
         """One timeline entry (secrets in details redacted)."""
-        clean = json.loads(redact(json.dumps(details, default=str)))
+        clean = _redacted(json.loads(json.dumps(details, default=str)))
         self.entries.append({"action": action, "details": clean})
         if self._store is not None:
             self._store.append(self.incident, action, clean)

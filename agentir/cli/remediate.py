@@ -185,8 +185,9 @@ def _apply(
     added = sink.add_checklist(plan.checklist)
     if sink.incident is None and sink.out is not None:
         stderr_console().print(f"agentir remediate: evidence written to {sink.out}")
-    _show(plan, result, added, json_out, dry_run=False)
-    if result.verified is False:
+    failed = result.verified is False
+    _show(plan, result, added, json_out, dry_run=False, code=int(ExitCode.ERROR) if failed else 0)
+    if failed:
         stderr_console().print(
             f"agentir remediate: the checks fail on {result.branch}; it is kept for you to inspect"
         )
@@ -225,12 +226,15 @@ def _plan_summary(plan: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _show(plan: Any, result: Any, added: list[str], json_out: bool, *, dry_run: bool) -> None:
+def _show(
+    plan: Any, result: Any, added: list[str], json_out: bool, *, dry_run: bool, code: int = 0
+) -> None:
     if json_out:
-        print_json(
-            "remediate",
-            {"dry_run": dry_run, "plan": plan, "result": result, "checklist_added": added},
-        )
+        data = {"dry_run": dry_run, "plan": plan, "result": result, "checklist_added": added}
+        errors = []
+        if code:
+            errors = [{"code": "verification_failed", "message": "checks fail on the branch"}]
+        print_json("remediate", data, exit_code=code, errors=errors)
         return
     from agentir.cli.remediate_view import plan_view, result_view
 

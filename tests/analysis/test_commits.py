@@ -71,7 +71,12 @@ def agents(c: CommitInfo) -> set[str]:
             None,
             "claude-code",
         ),
-        ("Fix\n\n🤖 Generated with [Claude Code](https://claude.ai/code)", None, None, "claude-code"),
+        (
+            "Fix\n\n🤖 Generated with [Claude Code](https://claude.ai/code)",
+            None,
+            None,
+            "claude-code",
+        ),
         ("Fix", ("Your Name (aider)", "you@example.com"), None, "aider"),
         ("Fix", ("You", "you@example.com"), ("You (aider)", "you@example.com"), "aider"),
         ("aider: fix the calculator", None, None, "aider"),
@@ -109,7 +114,9 @@ def test_each_agents_marker_is_recognised(
 def test_plain_commits_and_mentions_are_not_markers() -> None:
     assert commit_markers(commit(message="Ask Claude about the aider docs")) == []
     assert commit_markers(commit(message="Fix\n\nCo-authored-by: Ann <ann@example.com>")) == []
-    assert commit_markers(commit(message="Explain why aider: is a prefix", author=("A", "a@x"))) == []
+    assert (
+        commit_markers(commit(message="Explain why aider: is a prefix", author=("A", "a@x"))) == []
+    )
 
 
 def test_claude_session_trailer_names_the_session() -> None:
