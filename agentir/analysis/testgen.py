@@ -251,24 +251,45 @@ def changed_functions(diff: str, files: Mapping[str, str] | None = None) -> list
     return [ChangedFunction(f, name, tuple(sorted(lines))) for (f, name), lines in result.items()]
 
 
-def suggestions_to_action_items(suggestions: Iterable[Suggestion]) -> list[dict[str, Any]]:
-    """Typed action items for the incident: one "prevent" item per changed function."""
+def top_suggestions(suggestions: Iterable[Suggestion], limit: int) -> list[Suggestion]:
+    """The `limit` most telling suggestions (boundaries and off-by-ones first), in file order."""
+    rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    items = list(suggestions)
+    chosen = sorted(items, key=lambda s: (rank.get(s.category, 99), s.file, s.line))[:limit]
+    keep = set(map(id, chosen))
+    return [s for s in items if id(s) in keep]
+
+
+def suggestions_to_action_items(
+    suggestions: Iterable[Suggestion], limit: int = 20
+) -> list[dict[str, Any]]:
+    """Typed action items for the incident: one "prevent" item per changed function (the
+    `limit` functions with the most telling cases; one more item counts the rest)."""
+    rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
     grouped: dict[tuple[str, str], list[Suggestion]] = {}
     for s in suggestions:
         grouped.setdefault((s.file, s.function), []).append(s)
+    order = sorted(grouped, key=lambda k: min(rank.get(s.category, 99) for s in grouped[k]))
     items = []
-    for (file, function), group in grouped.items():
+    for file, function in order[:limit]:
+        group = grouped[(file, function)]
         cases = "; ".join(f"{s.category} at line {s.line} (`{s.code}`)" for s in group[:6])
         more = f"; and {len(group) - 6} more" if len(group) > 6 else ""
+        items.append(_item(f"Add adversarial tests for {function} in {file}: {cases}{more}"))
+    rest = order[limit:]
+    if rest:
+        count = sum(len(grouped[k]) for k in rest)
         items.append(
-            {
-                "type": "prevent",
-                "text": f"Add adversarial tests for {function} in {file}: {cases}{more}",
-                "owner": None,
-                "due": None,
-            }
+            _item(
+                f"Review the adversarial test suggestions for {len(rest)} more changed "
+                f"function(s) ({count} case(s)) listed in the review"
+            )
         )
     return items
+
+
+def _item(text: str) -> dict[str, Any]:
+    return {"type": "prevent", "text": text, "owner": None, "due": None}
 
 
 def _code_span(text: str) -> str:
@@ -288,18 +309,27 @@ def _md_text(text: str) -> str:
     )
 
 
-def render_suggestions_md(suggestions: Iterable[Suggestion], level: int = 2) -> str:
-    """The review's "Adversarial test suggestions" section, grouped by file and function."""
-    items = list(suggestions)
+def render_suggestions_md(
+    suggestions: Iterable[Suggestion], level: int = 2, limit: int = 60
+) -> str:
+    """The review's "Adversarial test suggestions" section, grouped by file and function
+    (the `limit` most telling cases when there are more)."""
+    everything = list(suggestions)
+    items = top_suggestions(everything, limit)
     head = "#" * level
     out = [f"{head} Adversarial test suggestions", ""]
     if not items:
         out.append("No changed code matched a rule: review the agent's changes by hand.")
         return "\n".join(out) + "\n"
     out.append(
-        f"{len(items)} test(s) proposed from the agent's diff by rules (no model): the "
+        f"{len(everything)} test(s) proposed from the agent's diff by rules (no model): the "
         "boundaries, empty and missing inputs and error paths agents tend to get wrong."
     )
+    if len(everything) > len(items):
+        out.append(
+            f"The {len(items)} most telling are listed (boundaries and off-by-ones first); "
+            "the full list is in the incident's data."
+        )
     grouped: dict[tuple[str, str], list[Suggestion]] = {}
     for s in items:
         grouped.setdefault((s.file, s.function), []).append(s)

@@ -261,3 +261,39 @@ def test_comparison_operators_by_pattern(line: str, op_expect: str) -> None:
     diff = f"--- a/x.js\n+++ b/x.js\n@@ -1,0 +1,1 @@\n+{line}\n"
     (found,) = suggest_tests(diff)
     assert op_expect in found.test_case
+
+
+def test_large_diffs_are_capped_most_telling_first() -> None:
+    """Many suggestions: the review lists the boundaries first; the items count the rest."""
+    body = "".join(
+        f"+def f{i}(d, n):\n+    x = d.get('k{i}')\n+    return n > {i}\n" for i in range(30)
+    )
+    diff = f"--- /dev/null\n+++ b/app/many.py\n@@ -0,0 +1,{90} @@\n{body}"
+    found = suggest_tests(diff)
+    assert len(found) == 60 and {s.category for s in found} == {"boundary", "none-input"}
+    md = render_suggestions_md(found, limit=30)
+    assert "60 test(s) proposed" in md and "The 30 most telling are listed" in md
+    assert md.count("- **boundary**") == 30 and "- **none-input**" not in md
+    items = suggestions_to_action_items(found, limit=25)
+    assert len(items) == 26 and items[-1]["text"].startswith(
+        "Review the adversarial test suggestions for 5 more changed function(s) (10 case(s))"
+    )
+    assert all(i["type"] == "prevent" and i["owner"] is None for i in items)
+
+
+def test_rename_and_binary_in_git_show() -> None:
+    """A renamed file is judged under its new name; binary changes are skipped."""
+    diff = (
+        "diff --git a/old/calc.py b/new/calc.py\nsimilarity index 90%\n"
+        "rename from old/calc.py\nrename to new/calc.py\n--- a/old/calc.py\n+++ b/new/calc.py\n"
+        "@@ -1,2 +1,2 @@ def ratio(a, b):\n def ratio(a, b):\n-    return a\n+    return a / b\n"
+        "diff --git a/logo.png b/logo.png\nindex 1..2 100644\n"
+        "Binary files a/logo.png and b/logo.png differ\n"
+    )
+    (found,) = suggest_tests(diff.replace("\n", "\r\n"))
+    assert (found.file, found.line, found.category, found.function) == (
+        "new/calc.py",
+        2,
+        "zero-division",
+        "ratio",
+    )
