@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "assess",
     "scan",
     "contain",
+    "resume",
     "remediate",
     "review",
     "incident",
