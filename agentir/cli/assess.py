@@ -16,6 +16,14 @@ FormatOpt = Annotated[
         "--format", "-f", help="Force a trace format instead of detecting it (see README)."
     ),
 ]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Policy file (YAML; the policy at the top level or under `policy:`). "
+        "Default: the `policy:` section of the nearest agentir.yaml, else the built-in policy.",
+    ),
+]
 FailOnOpt = Annotated[
     str | None,
     typer.Option(
@@ -36,6 +44,7 @@ def assess(
     ],
     fmt: FormatOpt = None,
     fail_on: FailOnOpt = None,
+    policy_file: PolicyOpt = None,
     json_out: JsonOpt = False,
     full: Annotated[
         bool, typer.Option("--all", help="Show every row instead of the first 25.")
@@ -43,10 +52,13 @@ def assess(
 ) -> None:
     """Read an agent's trace: files touched, commands, failures, cost, external effects, severity."""
     from agentir.analysis.batch import assess_path
+    from agentir.analysis.detectors import observer_factory
     from agentir.analysis.severity import at_or_above
+    from agentir.policy import load_policy
 
     threshold = _level(fail_on)
-    result = assess_path(trace, fmt)
+    policy = load_policy(policy_file)
+    result = assess_path(trace, fmt, observer_factory(policy))
     if not result.rows:
         raise TraceError(
             f"no agent trace found in {trace}",
