@@ -5,8 +5,10 @@ Only a final message counts (the last assistant text before the user speaks agai
 session ends, with no tool call after it): "Fixed. Now let me run the tests" is not a claim.
 A sentence with a negation ("not", "still", "fails", "but") is not a claim.
 
-- the last test command failed and nothing changed since, yet the agent claims success: high;
-- it claims tests pass but no test ran, or none ran after its last edit: warning;
+- the last test command failed and nothing changed since, yet the agent claims success, or it
+  claims the tests pass when the last run it saw failed (edits since, never re-run): high;
+- it claims success after a failed test run and later edits, or claims tests pass when no
+  test ran or none ran after its last edit: warning;
 - it claims success after editing code that no test run covered: info.
 """
 
@@ -169,11 +171,22 @@ class HallucinationDetector(Detector):
         said = f'the agent said "{quote(sentence, 90)}" (seq {msg.seq})'
         test = self.last_test
         stale = test is not None and self.last_edit is not None and self.last_edit > test[0]
-        if test is not None and test[1] is False and not stale:
+        if test is not None and test[1] is False and (not stale or about_tests):
+            rerun = f"; nothing re-ran them after the edit at seq {self.last_edit}" if stale else ""
             self._rule(
                 "contradicted",
                 "high",
-                f"{said} but the last test run failed: `{quote(test[2], 70)}` (seq {test[0]})",
+                f"{said} but the last test run failed: `{quote(test[2], 70)}` (seq {test[0]})"
+                + rerun,
+                msg,
+                [msg.seq, test[0]],
+            )
+        elif test is not None and test[1] is False:
+            self._rule(
+                "unverified_tests",
+                "warning",
+                f"{said} but the last test run failed (seq {test[0]}) and none ran after the "
+                f"edit at seq {self.last_edit}",
                 msg,
                 [msg.seq, test[0]],
             )

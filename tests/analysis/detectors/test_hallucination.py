@@ -36,6 +36,24 @@ def test_a_message_followed_by_more_work_is_not_a_claim() -> None:
     assert not found(s.run(), "hallucination")
 
 
+def test_claiming_tests_pass_after_a_failed_run_and_an_unchecked_edit_is_high() -> None:
+    s = Session()
+    test = s.bash("pytest tests/test_login.py", ok=False, output="1 failed")
+    edit = s.edit("/repo/src/login.py")
+    s.say("Fixed. All tests pass.")
+    (f,) = found(s.run(), "hallucination", rule="contradicted")
+    assert f.severity == "high" and test in f.seqs and f"edit at seq {edit}" in f.message
+
+
+def test_a_plain_claim_after_a_failed_run_and_an_edit_is_a_warning() -> None:
+    s = Session()
+    s.bash("pytest", ok=False, output="1 failed")
+    s.edit("/repo/src/login.py")
+    s.say("I fixed the login bug.")
+    (f,) = found(s.run(), "hallucination")
+    assert f.severity == "warning" and f.data["rule"] == "unverified_tests"
+
+
 def test_claiming_tests_pass_without_running_any() -> None:
     s = Session()
     s.edit("/repo/src/a.py")
