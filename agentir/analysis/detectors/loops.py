@@ -183,9 +183,6 @@ class LoopDetector(Detector):
         if state.alt_pair is not None and key in state.alt_pair:
             return  # the alternation finding already covers this call
         level = "high" if st.count >= stuck else "warning"
-        if st.level == level:
-            self.update(st.finding, seqs=st.seqs, count=st.count)
-            return
         what = quote(call_text(call))
         if failed:
             pattern = "same_error"
