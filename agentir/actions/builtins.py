@@ -1,15 +1,15 @@
 """Runbook builtin steps as `agentir respond` runs them, on an incident's sessions and traces.
 
 contain.*, credentials.*, freeze and assess run here. The others belong to other commands
-(remediate.plan / remediate.apply / verify to `agentir remediate`, review to `agentir review`,
-share to `agentir incident share`): when that command exists in this build it is run as a
-subprocess (only with the options its --help lists), otherwise the step says which command
-to run and stays pending.
+(remediate.plan / remediate.apply / verify to `agentir remediate INCIDENT --dry-run / --yes /
+--verify-only`, review to `agentir review INCIDENT`, share to `agentir incident share
+INCIDENT`): when that command exists in this build (its --help works and lists the options)
+it runs as a subprocess and its exit code decides; otherwise the step says which command to
+run and stays pending ("later").
 """
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Callable
@@ -31,14 +31,14 @@ from agentir.actions.steps import (
 )
 from agentir.errors import AgentirError
 
-# builtin -> (module under agentir.cli that owns it, argv after `agentir`, options it needs)
-DELEGATED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "remediate.plan": ("remediate", ("remediate", "--incident", "{id}", "--dry-run"), ("--incident", "--dry-run")),
-    "remediate.apply": ("remediate", ("remediate", "--incident", "{id}", "--yes"), ("--incident", "--yes")),
-    "verify": ("remediate", ("remediate", "--incident", "{id}", "--verify"), ("--incident", "--verify")),
-    "review": ("review", ("review", "{id}"), ()),
-    "share": ("share", ("incident", "share", "{id}"), ()),
-}  # fmt: skip
+# builtin -> (the command's words after `agentir`, its arguments, the options it must have)
+DELEGATED: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "remediate.plan": (("remediate",), ("{id}", "--dry-run"), ("--dry-run",)),
+    "remediate.apply": (("remediate",), ("{id}", "--yes"), ("--yes",)),
+    "verify": (("remediate",), ("{id}", "--verify-only"), ("--verify-only",)),
+    "review": (("review",), ("{id}",), ()),
+    "share": (("incident", "share"), ("{id}",), ()),
+}
 
 
 @dataclass(frozen=True)
@@ -214,27 +214,26 @@ def _assess(store: Any, ref: str, step: Any, actor: str | None) -> StepRun:
 
 
 def _delegate(store: Any, ref: str, name: str) -> StepRun:
-    module, template, needs = DELEGATED[name]
-    argv = [part.replace("{id}", ref) for part in template]
+    words, args, needs = DELEGATED[name]
+    argv = [*words, *(a.replace("{id}", ref) for a in args)]
     shown = "agentir " + " ".join(argv)
-    if importlib.util.find_spec(f"agentir.cli.{module}") is None:
-        return StepRun("later", (f"run `{shown}` (not available in this build yet)",))
     base = [sys.executable, "-m", "agentir"]
-    if needs:
-        helptext = _run([*base, *argv[: argv.index(needs[0])], "--help"])[1]
-        missing = [opt for opt in needs if opt not in helptext]
-        if missing:
-            return StepRun(
-                "later", (f"run `agentir {argv[0]} …` yourself ({', '.join(missing)} unknown)",)
-            )
+    code, helptext = _run([*base, *words, "--help"], timeout=120)
+    if code != 0:
+        return StepRun("later", (f"run `{shown}` (not available in this build yet)",))
+    missing = [opt for opt in needs if opt not in helptext]
+    if missing:
+        return StepRun(
+            "later", (f"run `agentir {' '.join(words)}` yourself ({', '.join(missing)} unknown)",)
+        )
     code, output = _run([*base, *argv])
     lines = (f"$ {shown}", *output.splitlines()[-20:])
     details = {"argv": argv, "exit_code": code, "output": output}
     return StepRun("done" if code == 0 else "failed", lines, details)
 
 
-def _run(argv: list[str]) -> tuple[int, str]:
+def _run(argv: list[str], timeout: float = 3600) -> tuple[int, str]:
     proc = subprocess.run(
-        argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False, timeout=3600
+        argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False, timeout=timeout
     )
     return proc.returncode, clean_text(proc.stdout + proc.stderr, OUTPUT_LIMIT)

@@ -167,7 +167,7 @@ def mark_contained(
     deadline = incident.deadlines.get("contain")
     if deadline is None:
         return None
-    return deadline.state(store.now())
+    return str(deadline.state(store.now()))
 
 
 def run_revocations(

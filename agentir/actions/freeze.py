@@ -13,20 +13,18 @@ repository. An incident whose file cannot be read fails the gate closed.
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentir.errors import GitError, IncidentError, UsageError
+from agentir.errors import AgentirError, GitError, IncidentError, UsageError
 from agentir.incidents.records import Incident
 
 BLOCKING_STATUSES = ("open", "contained")
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
+_UNSAFE_REF = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -81,62 +79,30 @@ class GateResult:
         return bool(self.blocks)
 
 
-# -- git -----------------------------------------------------------------------------------
+# -- git (through agentir.gitrepo, the one module that talks to git) ------------------------
 
 
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+def open_repo(path: Path) -> Any | None:
+    """The git work tree containing `path` (agentir.gitrepo.GitRepo), or None."""
+    from agentir.gitrepo import GitRepo
+
     try:
-        return subprocess.run(
-            ["git", "-C", str(repo), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-            timeout=120,
-        )
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed", hint="install git to use the deploy gate") from exc
-
-
-def git_toplevel(path: Path) -> Path | None:
-    """The work tree root containing `path`, or None when it is not in a git repository."""
-    if not path.is_dir():
+        return GitRepo(path)
+    except GitError:
         return None
-    proc = _git(path, "rev-parse", "--show-toplevel")
-    return Path(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
 
 
-def resolve_commit(repo: Path, ref: str) -> str | None:
+def resolve_commit(repo: Any, ref: str) -> str | None:
     """The full sha of a commit-ish in `repo`, or None when the repository does not have it."""
-    if ref.startswith("-"):
-        return None  # never let a value be read as an option
-    proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
-    sha = proc.stdout.strip()
-    return sha if proc.returncode == 0 and sha else None
+    if not ref or ref.startswith("-") or _UNSAFE_REF.search(ref):
+        return None  # never read as an option, never a second line of the batch query
+    found = repo.resolve_commits([ref]).get(ref)
+    return str(found) if found else None
 
 
-def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+def is_ancestor(repo: Any, ancestor: str, descendant: str) -> bool:
     """Whether `ancestor` is in the history of `descendant` (equal counts); both must exist."""
-    gitrepo = _gitrepo_is_ancestor()
-    if gitrepo is not None:
-        return bool(gitrepo(repo, ancestor, descendant))
-    proc = _git(repo, "merge-base", "--is-ancestor", ancestor, descendant)
-    if proc.returncode in (0, 1):
-        return proc.returncode == 0
-    raise GitError(
-        f"git merge-base failed in {repo}: {proc.stderr.strip() or proc.returncode}",
-        hint="check that both commits exist in the repository",
-    )
-
-
-def _gitrepo_is_ancestor() -> Any:
-    """`agentir.gitrepo.is_ancestor` when that module provides it (the one home for git)."""
-    try:
-        module = importlib.import_module("agentir.gitrepo")
-    except ImportError:
-        return None
-    return getattr(module, "is_ancestor", None)
+    return bool(repo.is_ancestor(ancestor, descendant))
 
 
 # -- planning and recording the freeze ------------------------------------------------------
@@ -153,14 +119,15 @@ def plan_freeze(
     for value in given:
         if not _SHA.match(value):
             raise UsageError(f"--commit {value!r} is not a commit hash", hint="7 to 40 hex digits")
-    top = git_toplevel(repo) if repo is not None else None
+    git = open_repo(repo) if repo is not None else None
+    top = git.root if git is not None else None
     notes: list[str] = []
-    if repo is not None and top is None:
+    if repo is not None and git is None:
         notes.append(f"{repo} is not a git repository: commits are recorded as given")
     seen: dict[str, FrozenCommit] = {}
     for origin, values in (("option", given), ("trace", trace_refs), ("finder", finder)):
         for value in values:
-            full = resolve_commit(top, value) if top is not None else None
+            full = resolve_commit(git, value) if git is not None else None
             sha = (full or value).lower()
             if sha not in seen and not any(s.startswith(sha) for s in seen):
                 seen[sha] = FrozenCommit(sha, value, origin, full is not None)
@@ -171,24 +138,21 @@ def plan_freeze(
 
 
 def finder_commits(repo: Path | None, assessment: Any) -> tuple[list[str], str | None]:
-    """The session's commits by the remediation finder (agentir.analysis.commits), if present."""
-    if repo is None:
+    """The commits `agentir remediate` attributes to the session (its finder), newest first."""
+    if repo is None or assessment is None:
+        return [], None
+    git = open_repo(repo)
+    if git is None:
         return [], None
     try:
-        module = importlib.import_module("agentir.analysis.commits")
-    except ImportError:
+        from agentir.actions.revert_plan import build_plan
+    except ImportError:  # remediation not part of this build
         return [], None
-    for name in ("find_session_commits", "find_agent_commits", "find_commits"):
-        func = getattr(module, name, None)
-        if func is None:
-            continue
-        try:
-            found = func(repo, assessment)
-        except Exception as exc:  # another helper's API; a failure must not stop containment
-            return [], f"the commit finder failed ({type(exc).__name__}: {exc})"
-        shas = [str(getattr(c, "sha", c)) for c in found or ()]
-        return [s for s in shas if _SHA.match(s)], None
-    return [], None
+    try:
+        plan = build_plan(git, [assessment], label="freeze", predict=False)
+    except AgentirError as exc:
+        return [], f"the commit finder found nothing usable: {exc.message}"
+    return [c.sha for c in plan.reverts], None
 
 
 def apply_freeze(
@@ -216,7 +180,8 @@ def apply_freeze(
             "notes": list(plan.notes),
         }
 
-    return store.update(ref, change, action="freeze.set", actor=actor)
+    incident: Incident = store.update(ref, change, action="freeze.set", actor=actor)
+    return incident
 
 
 def lift_freeze(store: Any, ref: str, reason: str, *, actor: str | None = None) -> Incident:
@@ -230,7 +195,8 @@ def lift_freeze(store: Any, ref: str, reason: str, *, actor: str | None = None) 
         incident.freeze.active = False
         return {"reason": reason, "commits": list(incident.freeze.commits)}
 
-    return store.update(ref, change, action="freeze.lifted", actor=actor)
+    incident: Incident = store.update(ref, change, action="freeze.lifted", actor=actor)
+    return incident
 
 
 # -- the gate -------------------------------------------------------------------------------
@@ -254,26 +220,26 @@ def active_freezes(store: Any) -> list[Incident]:
 
 def evaluate_gate(store: Any, repo: Path, ref: str = "HEAD") -> GateResult:
     """Whether deploying `ref` of `repo` is blocked by a freeze, and by which incident."""
-    top = git_toplevel(repo)
-    if top is None:
-        raise GitError(f"{repo} is not a git repository", hint="pass --repo DIR")
-    commit = resolve_commit(top, ref)
+    from agentir.gitrepo import GitRepo
+
+    git = GitRepo(repo)  # GitError (exit 1) when it is not a repository
+    commit = resolve_commit(git, ref)
     if commit is None:
-        raise GitError(f"no commit {ref!r} in {top}", hint="pass --commit SHA of the deploy")
+        raise GitError(f"no commit {ref!r} in {git.root}", hint="pass --commit SHA of the deploy")
     incidents = active_freezes(store)
     blocks: list[Block] = []
     unknown: dict[str, None] = {}
     for incident in incidents:
         for frozen in _unique(incident.freeze.commits):
-            full = resolve_commit(top, frozen)
+            full = resolve_commit(git, frozen)
             if full is None:
                 unknown.setdefault(frozen, None)
                 continue
-            if is_ancestor(top, full, commit):
+            if is_ancestor(git, full, commit):
                 blocks.append(
                     Block(incident.id, incident.title, incident.severity, incident.status, full)
                 )
-    return GateResult(str(top), ref, commit, tuple(blocks), len(incidents), tuple(unknown))
+    return GateResult(str(git.root), ref, commit, tuple(blocks), len(incidents), tuple(unknown))
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -11,7 +11,7 @@ overdue / pending with the time left.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,12 @@ class WalkRecord:
     step: str
     result: str  # done | skipped | failed | later | declined
     lines: tuple[str, ...] = ()
+    on_failure: str = "stop"
+
+    @property
+    def must_not_fail(self) -> bool:
+        """Failed, and the runbook does not say to carry on regardless."""
+        return self.result == "failed" and self.on_failure != "continue"
 
 
 def parse_answer(text: Any) -> Answer:
@@ -173,7 +179,10 @@ def walk(
         answer = ask(state, planned)
         if answer.action == "quit":
             break
-        record = _act(store, ref, runbook, state, answer, planned, confirm, actor)
+        record = replace(
+            _act(store, ref, runbook, state, answer, planned, confirm, actor),
+            on_failure=step.on_failure,
+        )
         records.append(record)
         for line in record.lines:
             say(line)

@@ -140,9 +140,14 @@ def run_command(
     planned: PlannedCommand, *, timeout: float = DEFAULT_TIMEOUT, cwd: Path | None = None
 ) -> CommandOutcome:
     """Run a planned command (no shell unless the runbook asked for one); capture its output."""
-    base = {"step_id": planned.step_id, "argv": planned.argv, "on_failure": planned.on_failure}
+
+    def outcome(status: str, **extra: Any) -> CommandOutcome:
+        return CommandOutcome(
+            planned.step_id, planned.argv, status, on_failure=planned.on_failure, **extra
+        )
+
     if planned.argv is None:
-        return CommandOutcome(**base, status="failed", error=planned.error)
+        return outcome("failed", error=planned.error)
     clock = time.monotonic()
     try:
         proc = subprocess.run(
@@ -156,23 +161,18 @@ def run_command(
             check=False,
         )
     except FileNotFoundError:
-        return CommandOutcome(
-            **base, status="failed", error=f"{planned.argv[0]}: command not found"
-        )
+        return outcome("failed", error=f"{planned.argv[0]}: command not found")
     except subprocess.TimeoutExpired as exc:
-        output = _decode(exc.output)
-        return CommandOutcome(
-            **base,
-            status="failed",
-            output=clean_text(output, OUTPUT_LIMIT),
+        return outcome(
+            "failed",
+            output=clean_text(_decode(exc.output), OUTPUT_LIMIT),
             error=f"timed out after {timeout:g}s",
             duration_s=round(time.monotonic() - clock, 3),
         )
     except OSError as exc:
-        return CommandOutcome(**base, status="failed", error=str(exc))
-    return CommandOutcome(
-        **base,
-        status="done" if proc.returncode == 0 else "failed",
+        return outcome("failed", error=str(exc))
+    return outcome(
+        "done" if proc.returncode == 0 else "failed",
         exit_code=proc.returncode,
         output=clean_text(_decode(proc.stdout), OUTPUT_LIMIT),
         error=None if proc.returncode == 0 else f"exit code {proc.returncode}",

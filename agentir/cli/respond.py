@@ -78,7 +78,7 @@ def respond(
     """Walk the runbook of the incident's severity from its current phase: deadlines, owners
     and contacts; manual steps recorded done or skipped (with a reason); command and builtin
     steps run on confirmation. Without a terminal and without --answers it prints the plan of
-    the current phase. Exit 1 when a step failed."""
+    the current phase. Exit 1 when a step failed whose on_failure is not `continue`."""
     from agentir.actions.respond import (
         Answer,
         current_phase,
@@ -150,7 +150,7 @@ def respond(
         return bool(typer.confirm(f"Run step {command.step_id}?", default=False, err=True))
 
     records = walk(store, ref, runbook, ask=ask, confirm=confirm, say=lambda s: _print(sink, [s]))
-    failed = [r.step for r in records if r.result == "failed"]
+    failed = [r.step for r in records if r.must_not_fail]
     code = 1 if failed else 0
     if json_out:
         data = {

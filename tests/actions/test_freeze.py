@@ -11,6 +11,7 @@ from agentir.actions.freeze import (
     evaluate_gate,
     is_ancestor,
     lift_freeze,
+    open_repo,
     plan_freeze,
     resolve_commit,
 )
@@ -46,12 +47,15 @@ def test_plan_resolves_short_hashes_and_keeps_unknown_ones(repo: Repo) -> None:
 
 
 def test_ancestry_on_the_real_history(repo: Repo) -> None:
-    assert is_ancestor(repo.path, repo.agent, repo.later)
-    assert is_ancestor(repo.path, repo.agent, repo.agent)
-    assert not is_ancestor(repo.path, repo.agent, repo.other)
-    assert not is_ancestor(repo.path, repo.agent, repo.base)
-    assert resolve_commit(repo.path, "--output=/tmp/x") is None  # never read as an option
-    assert resolve_commit(repo.path, "other") == repo.other
+    git = open_repo(repo.path)
+    assert is_ancestor(git, repo.agent, repo.later)
+    assert is_ancestor(git, repo.agent, repo.agent)
+    assert not is_ancestor(git, repo.agent, repo.other)
+    assert not is_ancestor(git, repo.agent, repo.base)
+    assert resolve_commit(git, "--output=/tmp/x") is None  # never read as an option
+    assert resolve_commit(git, "HEAD\nother") is None  # never a second query line
+    assert resolve_commit(git, "other") == repo.other
+    assert open_repo(repo.path.parent) is None
 
 
 def test_gate_blocks_history_containing_the_frozen_commit(repo: Repo) -> None:
