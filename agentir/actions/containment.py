@@ -12,27 +12,30 @@ once the proof holds.
 
 from __future__ import annotations
 
-import glob
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentir.actions.contain_inputs import (
+    ContainRequest,
+    SessionFacts,
+    decide_severity,
+    default_title,
+    read_trace,
+    session_selector,
+)
 from agentir.actions.contain_steps import (
     mark_contained,
     record_containment,
     record_plan,
     run_revocations,
 )
-from agentir.actions.credentials import CredentialReport, detector_observers, scan_trace
+from agentir.actions.credentials import CredentialReport
 from agentir.actions.freeze import FreezePlan, apply_freeze, finder_commits, plan_freeze
-from agentir.actions.process_tree import MIN_SESSION_ID_LEN
 from agentir.actions.processes import (
-    ContainmentMode,
     ContainmentPlan,
     ContainmentResult,
-    SessionSelector,
     apply_containment,
     find_session_processes,
     plan_containment,
@@ -45,43 +48,17 @@ from agentir.actions.steps import (
     plan_command,
     template_values,
 )
-from agentir.errors import TraceError, UsageError
 from agentir.incidents.lifecycle import current_actor
-from agentir.incidents.records import Incident, normalize_severity
-from agentir.model import Assessment
+from agentir.incidents.records import Incident
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
-@dataclass(frozen=True)
-class ContainRequest:
-    """What the responder asked for on the command line."""
-
-    session_id: str | None = None
-    trace: Path | None = None
-    pids: tuple[int, ...] = ()
-    cwd: Path | None = None
-    severity: str | None = None
-    mode: ContainmentMode = "pause"
-    grace: float = 5.0
-    commits: tuple[str, ...] = ()
-    repo: Path | None = None
-    runbooks_dir: Path | None = None
-    title: str | None = None
-
-
-@dataclass(frozen=True)
-class SessionFacts:
-    """The session as far as the command line and its trace tell."""
-
-    id: str | None
-    agent: str | None
-    cwd: str | None
-    trace: str | None
-
-    def values(self) -> dict[str, str | None]:
-        """The `{session.*}` template values."""
-        return {"id": self.id, "agent": self.agent, "cwd": self.cwd}
+__all__ = [
+    "ContainOutcome",
+    "ContainPlan",
+    "ContainRequest",
+    "SessionFacts",
+    "apply_contain",
+    "plan_contain",
+]
 
 
 @dataclass(frozen=True)
@@ -171,29 +148,12 @@ class ContainOutcome:
         return 0 if self.contained and not failed else 1
 
 
-def find_trace(session_id: str, home: Path | None = None) -> Path | None:
-    """The trace of a Claude Code or Codex session by its id, from the agents' usual folders."""
-    if not _SAFE_ID.match(session_id):
-        return None
-    base = home or Path.home()
-    safe = glob.escape(session_id)
-    patterns = [
-        base / ".claude" / "projects" / "*" / f"{safe}.jsonl",
-        base / ".codex" / "sessions" / "*" / "*" / "*" / f"rollout-*{safe}.jsonl",
-    ]
-    for pattern in patterns:
-        hits = sorted(glob.glob(str(pattern)))
-        if hits:
-            return Path(hits[-1])
-    return None
-
-
 def plan_contain(request: ContainRequest, store: Any) -> ContainPlan:
     """Decide everything `contain` will do; reads the trace and the process table only."""
     from agentir.runbooks import load_runbook
 
     notes: list[str] = []
-    assessment, credentials, trace = _read_trace(request, notes)
+    assessment, credentials, trace = read_trace(request, notes)
     session_id = request.session_id or (assessment.session.id if assessment else None)
     session = SessionFacts(
         id=session_id,
@@ -202,11 +162,11 @@ def plan_contain(request: ContainRequest, store: Any) -> ContainPlan:
         trace=str(trace) if trace else None,
     )
     existing: Incident | None = store.find_open_for_session(session_id) if session_id else None
-    severity, source, reasons = _severity(request, existing, assessment)
+    severity, source, reasons = decide_severity(request, existing, assessment)
     runbook = load_runbook(severity, request.runbooks_dir)
     contain_steps = runbook.steps("contain")
 
-    selector = _selector(request, session_id, trace, notes)
+    selector = session_selector(request, session_id, trace, notes)
     processes = plan_containment(find_session_processes(selector), request.mode, request.grace)
     if not processes.targets:
         notes.append(
@@ -230,7 +190,7 @@ def plan_contain(request: ContainRequest, store: Any) -> ContainPlan:
     if not freeze.commits:
         notes.append("no commit of the session is known: pass --commit SHA to freeze one")
 
-    title = request.title or _title(session, request)
+    title = request.title or default_title(session, request)
     incident = existing or Incident(title=title, severity=severity)
     values = _values(incident, store, session, freeze, store.now())
     revocations = tuple(
@@ -277,6 +237,12 @@ def apply_contain(
     record_plan(store, ref, plan.processes, step=process_step, actor=who)
     result = apply_containment(plan.processes)
     record_containment(store, ref, plan.processes, result, step=process_step, actor=who)
+    pause_step = next((s for s in runbook.steps("contain") if s.builtin == "contain.pause"), None)
+    if plan.request.mode == "kill" and result.ok and pause_step is not None:
+        # The runbook's pause step is moot once the session is gone: say so for `respond`.
+        reason = "the session was killed instead (agentir contain --kill)"
+        details = {"step": pause_step.id, "result": "skipped", "reason": reason}
+        store.append(ref, "contain.step.skipped", details, who)
 
     if plan.credentials is not None:
         _record_credentials(store, ref, plan.credentials, plan.credentials_step, who)
@@ -331,7 +297,7 @@ def _incident(plan: ContainPlan, store: Any, actor: str) -> tuple[str, bool]:
         if new_sessions or new_traces:
             store.attach(ref, sessions=new_sessions, traces=new_traces, actor=actor)
         if plan.severity != incident.severity:
-            store.set_severity(
+            store.setdecide_severity(
                 ref, plan.severity, reason="given to agentir contain", actor=actor,
                 runbooks_dir=plan.request.runbooks_dir,
             )  # fmt: skip
@@ -377,73 +343,6 @@ def _record_credentials(
         },
         actor,
     )
-
-
-def _read_trace(
-    request: ContainRequest, notes: list[str]
-) -> tuple[Assessment | None, CredentialReport | None, Path | None]:
-    trace = request.trace
-    if trace is None and request.session_id:
-        trace = find_trace(request.session_id)
-        if trace is not None:
-            notes.append(f"found the session's trace at {trace}")
-    if trace is None:
-        return None, None, None
-    if request.trace is not None and not trace.exists():
-        raise UsageError(f"no such trace: {trace}", hint="check the --trace path")
-    try:
-        sessions = scan_trace(trace, detector_observers())
-    except TraceError as exc:
-        if request.trace is not None:
-            raise
-        notes.append(f"could not read {trace}: {exc.message}")
-        return None, None, None
-    if not sessions:
-        notes.append(f"{trace} holds no agent session")
-        return None, None, trace
-    wanted = [s for s in sessions if s[0].session.id == request.session_id]
-    assessment, credentials = (wanted or sessions)[0]
-    if len(sessions) > 1:
-        notes.append(f"{trace} holds {len(sessions)} sessions; using {assessment.session.id}")
-    return assessment, credentials, trace
-
-
-def _severity(
-    request: ContainRequest, existing: Incident | None, assessment: Assessment | None
-) -> tuple[str, str, tuple[str, ...]]:
-    if request.severity is not None:
-        level = normalize_severity(request.severity)
-        if level is None:
-            raise UsageError(f"unknown severity {request.severity!r}", hint="SEV1, SEV2 or SEV3")
-        return level, "given", ("given on the command line",)
-    if existing is not None:
-        return existing.severity, "incident", (f"the severity of {existing.id}",)
-    if assessment is not None and assessment.severity.suggested:
-        return assessment.severity.suggested, "suggested", tuple(assessment.severity.reasons)
-    return "SEV1", "default", ("nothing to judge by; if unsure, the higher level",)
-
-
-def _selector(
-    request: ContainRequest, session_id: str | None, trace: Path | None, notes: list[str]
-) -> SessionSelector:
-    usable = session_id if session_id and len(session_id) >= MIN_SESSION_ID_LEN else None
-    if session_id and usable is None:
-        if not (request.pids or request.cwd or trace):
-            raise UsageError(
-                f"session id {session_id!r} is too short to match processes safely",
-                hint="name the processes with --pid instead",
-            )
-        notes.append(f"session id {session_id!r} is too short to match processes by; not used")
-    return SessionSelector(
-        session_id=usable, trace_path=trace, pids=tuple(request.pids), cwd=request.cwd
-    )
-
-
-def _title(session: SessionFacts, request: ContainRequest) -> str:
-    if session.id:
-        agent = f" ({session.agent})" if session.agent else ""
-        return f"Agent session {session.id}{agent} contained"
-    return f"Agent processes {', '.join(map(str, request.pids))} contained"
 
 
 def _values(

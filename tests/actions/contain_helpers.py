@@ -89,3 +89,44 @@ def make_repo(folder: Path) -> Repo:
     other = commit("other.txt")
     git(folder, "checkout", "-q", "main")
     return Repo(folder, base, agent, later, other)
+
+
+def run_in_pty(
+    argv: list[str], answers: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
+) -> tuple[int, str]:
+    """Run a command on a pseudo-terminal, typing one answer at each prompt (`…]: `, `…?: `)."""
+    import pty
+    import re
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, close_fds=True
+    )
+    os.close(slave)
+    output, pending, answered = b"", list(answers), 0
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                output += data
+            prompts = len(re.findall(rb"[\]?]: ", output))
+            if pending and prompts > answered:
+                os.write(master, pending.pop(0).encode() + b"\n")
+                answered += 1
+            if proc.poll() is not None and not ready:
+                break
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+    return proc.returncode, output.decode(errors="replace")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from agentir.actions.contain_inputs import find_trace
 from agentir.actions.contain_steps import paused_identities, resume_incident
-from agentir.actions.containment import ContainRequest, apply_contain, find_trace, plan_contain
+from agentir.actions.containment import ContainRequest, apply_contain, plan_contain
 from agentir.actions.processes import Outcome
 from agentir.errors import UsageError
 from agentir.incidents.store import IncidentStore
@@ -113,6 +114,28 @@ def test_joining_the_open_incident_and_killing(spawned: Spawned) -> None:
     assert {o.outcome for o in outcome.containment.outcomes} == {Outcome.KILLED}
     actions = [e.action for e in store.timeline(first.id)]
     assert "freeze.none" in actions and actions[-1] == "status.contained"
+    # The SEV2 runbook has no pause step; the kill is recorded on its own.
+    assert "contain.step.skipped" not in actions
+
+
+def test_kill_marks_the_runbook_pause_step_skipped(spawned: Spawned) -> None:
+    sid = new_session_id()
+    spawned.tree(sid)
+    store = IncidentStore()
+    plan = plan_contain(
+        ContainRequest(session_id=sid, mode="kill", grace=0.5, runbooks_dir=RUNBOOKS), store
+    )
+    outcome = apply_contain(plan, store, confirm=lambda _: True)
+    skipped = [
+        e.details for e in store.timeline(outcome.incident_id) if e.action == "contain.step.skipped"
+    ]
+    assert skipped == [
+        {
+            "step": "pause-agent",
+            "result": "skipped",
+            "reason": "the session was killed instead (agentir contain --kill)",
+        }
+    ]
 
 
 def test_hostile_session_id_stays_one_argument(spawned: Spawned, tmp_path: Path) -> None:
@@ -153,3 +176,30 @@ def test_paused_identities_ignore_damaged_entries() -> None:
         entry({"paused": [{"pid": 13, "create_time": 2.0}]}, "contain.verified"),
     ]
     assert [(i.pid, i.create_time, n) for i, n in paused_identities(entries)] == [(10, 1.5, "a")]
+
+
+def test_exit_code_names_what_still_runs() -> None:
+    from datetime import datetime, timezone
+
+    from agentir.actions.containment import ContainOutcome
+    from agentir.actions.processes import ContainmentResult, MatchedProcess, Verification
+    from agentir.actions.steps import CommandOutcome
+    from agentir.cli.contain_view import remaining_text
+
+    survivor = MatchedProcess(
+        4242, 1, "claude", "claude --resume s", 1.0, "running", 4242, 4242, ()
+    )
+
+    def outcome(ok: bool, *revocations: CommandOutcome) -> ContainOutcome:
+        verification = Verification(ok, 1, () if ok else (survivor,), "summary")
+        result = ContainmentResult("kill", (), verification, datetime.now(timezone.utc), 0.1)
+        return ContainOutcome("INC-1", True, result, revocations, (), (), "open", None)
+
+    assert outcome(True).exit_code == 0
+    assert outcome(False).exit_code == 1
+    assert remaining_text(outcome(False)).plain == "still running: 4242 claude"
+    flaky = CommandOutcome("r1", ("x",), "failed", exit_code=3, on_failure="continue")
+    must = CommandOutcome("r2", ("x",), "failed", exit_code=3, on_failure="escalate")
+    declined = CommandOutcome("r3", ("x",), "declined", on_failure="stop")
+    assert outcome(True, flaky, declined).exit_code == 0
+    assert outcome(True, flaky, must).exit_code == 1

@@ -16,7 +16,13 @@ from typer.testing import CliRunner, Result
 
 from agentir.cli.app import app
 from agentir.incidents.store import IncidentStore
-from tests.actions.contain_helpers import RUNBOOKS, fake_secrets, make_repo, make_trace
+from tests.actions.contain_helpers import (
+    RUNBOOKS,
+    fake_secrets,
+    make_repo,
+    make_trace,
+    run_in_pty,
+)
 from tests.actions.test_processes import Spawned, is_dead, new_session_id, status
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux processes")
@@ -123,7 +129,7 @@ def test_dry_run_touches_nothing(spawned: Spawned, agentir_home: Path) -> None:
         and "command line names the session id" in result.stdout
     )
     assert "nothing was changed" in result.stderr
-    assert f"$ python3 -c 'import pathlib" in result.stdout  # the command as it would run
+    assert "$ python3 -c 'import pathlib" in result.stdout  # the command as it would run
 
 
 def test_hostile_session_id_is_shown_quoted_and_passed_as_one_argument(
@@ -213,3 +219,26 @@ def test_usage_errors() -> None:
     bad = run("contain", "--pid", "999999999", "--commit", "not-a-sha", "--dry-run")
     assert bad.exit_code == 2 and "not a commit hash" in bad.stderr
     assert run("resume", "INC-nothing").exit_code == 1
+
+
+def test_interactive_confirmation_on_a_terminal(spawned: Spawned, agentir_home: Path) -> None:
+    sid = new_session_id()
+    tree = spawned.tree(sid)
+    env = {**os.environ, "AGENTIR_HOME": str(agentir_home), "NO_COLOR": "1", "COLUMNS": "200"}
+    argv = [sys.executable, "-m", "agentir", "contain", sid, "--runbooks", str(RUNBOOKS)]
+
+    # Declining the plan changes nothing.
+    code, output = run_in_pty(argv, ["n"], env, ROOT)
+    assert code == 1 and "Apply this containment plan? [y/N]:" in output, output
+    assert all(status(pid) in RUNNING for pid in tree.values())
+    assert not (agentir_home / "incidents").exists()
+
+    # Confirmed, with the destructive revocation declined: contained, the refusal recorded.
+    code, output = run_in_pty(argv, ["y", "n"], env, ROOT)
+    assert code == 0, output
+    assert "Run step revoke-marker? [y/N]:" in output
+    assert all(status(pid) == "stopped" for pid in tree.values())
+    entries = IncidentStore().timeline(only_incident())
+    declined = [e.details for e in entries if e.action == "credentials.revoke_declined"]
+    assert [d["step"] for d in declined] == ["revoke-marker"]
+    assert not (IncidentStore().path(only_incident()) / "revoked.txt").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -17,10 +18,17 @@ from agentir.actions.respond import parse_answer, step_results
 from agentir.cli.app import app
 from agentir.errors import UsageError
 from agentir.incidents.store import IncidentStore
-from tests.actions.contain_helpers import RUNBOOKS, fake_secrets, make_repo, make_trace
+from tests.actions.contain_helpers import (
+    RUNBOOKS,
+    fake_secrets,
+    make_repo,
+    make_trace,
+    run_in_pty,
+)
 from tests.actions.test_processes import Spawned, new_session_id, status
 
 WIDE = {"COLUMNS": "200", "NO_COLOR": "1"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> Result:
@@ -201,3 +209,20 @@ def test_no_open_incident_and_closed_incidents() -> None:
     store.set_status(ref, "closed", reason="false alarm")
     closed: Any = run("respond", ref)
     assert closed.exit_code == 0 and "none (every step is finished)" in closed.stdout
+
+
+def test_interactive_walk_on_a_terminal(tmp_path: Path, agentir_home: Path) -> None:
+    store = IncidentStore()
+    ref = store.open("agent gave up", "SEV3").id
+    env = {**os.environ, "AGENTIR_HOME": str(agentir_home), "NO_COLOR": "1", "COLUMNS": "200"}
+    code, output = run_in_pty(
+        [sys.executable, "-m", "agentir", "respond"],
+        ["s", "no trace was kept", "d", "q"],
+        env,
+        ROOT,
+    )
+    assert code == 0, output
+    assert "[todo] assess-trace" in output and "[d]one [s]kip [l]ater [q]uit [r]un" in output
+    assert results(ref) == {"assess-trace": "skipped", "learning-note": "done"}
+    skipped = [e.details for e in store.timeline(ref) if e.action == "respond.step.skipped"]
+    assert skipped[0]["reason"] == "no trace was kept"
