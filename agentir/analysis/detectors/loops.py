@@ -3,7 +3,8 @@ action.
 
 Progress resets a call's count: a result that differs from the call's previous result (times,
 ids and addresses in the output are ignored), or a file changed for the first time in the
-session. Polling (sleep, `gh run watch`, `kubectl get -w`, BashOutput, `git status`, …) gets
+session; for a call that succeeds, any file change by another call since its last run (an
+edit, then the same passing test, is verification, not a loop). Polling (sleep, `gh run watch`, `kubectl get -w`, BashOutput, `git status`, …) gets
 the higher `polling_calls` threshold. A streak that ends in success withdraws its warning: a
 retry that worked is not a loop. Memory: one small record per distinct call (LRU-capped) and a
 window of the last few steps per agent.
@@ -42,8 +43,9 @@ def progress_epoch(fold: SessionFold) -> int:
 class _Key:
     count: int
     sig: str
-    epoch: int
+    epoch: int  # files the session had touched when this call was last judged
     source: str = ""  # where the first of the repeated calls is
+    changed: int = 0  # file changes seen by then, this call's own included
     seqs: list[int] = field(default_factory=list)
     finding: int | None = None
     level: str | None = None
@@ -73,6 +75,7 @@ class LoopDetector(Detector):
         super().__init__(policy)
         self.chains: OrderedDict[str, _Chain] = OrderedDict()
         self.acted = False  # some formats record no tool calls at all: then talk is not judged
+        self.changes = 0  # successful file changes so far
 
     def _chain(self, event: Event) -> _Chain:
         key = chain(event)
@@ -95,9 +98,12 @@ class LoopDetector(Detector):
         if isinstance(event, ToolCall):
             self.acted = True
             self._chain(event).talk = 0
+        before = self.changes
+        self.changes += len(derived.changes_done)
         if call is None:
             return
-        self._step(call, event if isinstance(event, ToolResult) else None, fold)
+        st = self._step(call, event if isinstance(event, ToolResult) else None, fold, before)
+        st.changed = self.changes  # the call's own change is not progress for its next run
 
     # ------------------------------------------------------------------ talk without action
 
@@ -138,13 +144,19 @@ class LoopDetector(Detector):
 
     # ------------------------------------------------------------------ repeated calls
 
-    def _step(self, call: ToolCall, res: ToolResult | None, fold: SessionFold) -> None:
+    def _step(self, call: ToolCall, res: ToolResult | None, fold: SessionFold, before: int) -> _Key:
         state = self._chain(call)
         key, sig, epoch = call_key(call), signature(res), progress_epoch(fold)
         failed = is_failure(res, call)
         self._alternation(state, key, sig, epoch, call)
         st = state.keys.get(key)
-        if st is not None and st.sig == sig and st.epoch == epoch:
+        # Progress for a failing call is a new file (edits that leave the error as it was are
+        # flailing); for a call that works, any change since (an edit, then the same passing
+        # test, is ordinary verification).
+        same = st is not None and st.sig == sig and st.epoch == epoch
+        if same and not failed and st is not None and st.changed != before:
+            same = False
+        if same and st is not None:
             st.count += 1
             state.keys.move_to_end(key)
         else:
@@ -158,6 +170,7 @@ class LoopDetector(Detector):
         if len(st.seqs) < 30:
             st.seqs.append(call.seq)
         self._judge(state, key, st, call, failed)
+        return st
 
     def _judge(
         self, state: _Chain, key: str, st: _Key, call: ToolCall, failed: bool | None

@@ -143,3 +143,30 @@ def test_thresholds_come_from_the_policy() -> None:
         s.bash("cat README.md", output="# x")
     policy = Policy(loops=Loops(identical_calls=1))
     assert found(s.run(policy), "loop", pattern="identical_calls")
+
+
+def test_the_same_passing_test_after_each_edit_is_verification() -> None:
+    s = Session()
+    for i in range(5):
+        s.edit("/repo/src/a.py", old=f"v{i}", new=f"v{i + 1}")
+        s.bash("pytest -q", output="5 passed")
+    assert not found(s.run(), "loop")
+
+
+def test_the_same_failure_after_edits_of_the_same_file_is_flailing() -> None:
+    s = Session()
+    s.edit("/repo/src/a.py", old="v0", new="v1")  # the file is new to the session here
+    fails = []
+    for i in range(3):
+        fails.append(s.bash("pytest -q", ok=False, output="E  KeyError: 'id'\n1 failed"))
+        s.edit("/repo/src/a.py", old=f"v{i + 1}", new=f"v{i + 2}")
+    (f,) = found(s.run(), "loop", pattern="same_error")
+    assert list(f.seqs) == fails
+
+
+def test_rewriting_the_same_file_with_the_same_content_is_a_loop() -> None:
+    s = Session()
+    for _ in range(4):
+        s.write("/repo/src/config.py")
+    (f,) = found(s.run(), "loop", pattern="identical_calls")
+    assert f.data["count"] == 4
