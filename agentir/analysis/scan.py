@@ -220,9 +220,17 @@ def scan_file(path: Path, policy: Policy | None = None) -> FileOutcome:
 
 
 def rank_key(s: SessionSummary) -> tuple[Any, ...]:
-    """Most severe first, then most findings, then most effects, then most expensive."""
+    """Most severe first, then most findings, effects and cost; ties in a stable order."""
     worst = max((_FINDING_ORDER.get(k, 0) for k in s.by_severity), default=-1)
-    return (_SEV_ORDER.get(s.severity, 3), -worst, -s.findings, -s.effects, -(s.cost_usd or 0.0))
+    return (
+        _SEV_ORDER.get(s.severity, 3),
+        -worst,
+        -s.findings,
+        -s.effects,
+        -(s.cost_usd or 0.0),
+        s.trace_path,
+        s.session_id,
+    )
 
 
 Progress = Callable[[int, int, str], None]
