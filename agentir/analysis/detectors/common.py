@@ -192,7 +192,8 @@ class Detector:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.found: list[Finding | None] = []
+        self.found: dict[int, Finding] = {}  # id -> finding; a withdrawn one is removed
+        self.next_id = 0
         self.dropped = 0
 
     def emit(
@@ -203,16 +204,17 @@ class Detector:
         source: object = None,
         **data: Any,
     ) -> int | None:
-        """Record a finding; returns its index (for upgrades), None when over the cap."""
-        if sum(f is not None for f in self.found) >= MAX_FINDINGS:
+        """Record a finding; returns its id (for upgrades), None when over the cap."""
+        if len(self.found) >= MAX_FINDINGS:
             self.dropped += 1
             return None
         payload: dict[str, Any] = dict(data)
         if source is not None:
             payload["source"] = str(source)
         kept = tuple(dict.fromkeys(seqs))[:MAX_SEQS]
-        self.found.append(Finding(self.name, severity, message, kept, payload))
-        return len(self.found) - 1
+        self.next_id += 1
+        self.found[self.next_id] = Finding(self.name, severity, message, kept, payload)
+        return self.next_id
 
     def update(
         self,
@@ -223,10 +225,9 @@ class Detector:
         **data: Any,
     ) -> None:
         """Change a recorded finding (severity, message, evidence, data)."""
-        if index is None or self.found[index] is None:
+        old = self.found.get(index) if index is not None else None
+        if index is None or old is None:
             return
-        old = self.found[index]
-        assert old is not None
         merged: Mapping[str, Any] = {**old.data, **data}
         self.found[index] = Finding(
             self.name,
@@ -238,8 +239,8 @@ class Detector:
 
     def withdraw(self, index: int | None) -> None:
         """Drop a finding that later evidence refuted (a retry that succeeded)."""
-        if index is not None and index < len(self.found):
-            self.found[index] = None
+        if index is not None:
+            self.found.pop(index, None)
 
     def feed(self, event: Event, derived: Derived, fold: SessionFold) -> None:
         """Observe one event (detectors override what they need)."""
@@ -250,7 +251,7 @@ class Detector:
     def finish(self, fold: SessionFold) -> list[Finding]:
         """Every finding still standing, plus a note when some were left out."""
         self.final(fold)
-        out = [f for f in self.found if f is not None]
+        out = list(self.found.values())
         if self.dropped:
             out.append(
                 Finding(

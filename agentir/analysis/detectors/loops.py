@@ -262,7 +262,7 @@ class LoopDetector(Detector):
             )
             return
         state.alt_len += 1
-        finding = self.found[state.alt_finding] if state.alt_finding is not None else None
+        finding = self.found.get(state.alt_finding) if state.alt_finding is not None else None
         all_seqs = [*(finding.seqs if finding else ()), *seqs]
         stuck = state.alt_len >= window * self.policy.loops.stuck_factor
         self.update(

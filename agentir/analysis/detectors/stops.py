@@ -36,6 +36,7 @@ _EXIT_MEANING = {
 }
 _SUMMARISED = ("api_error", "rate_limit", "edit_format", "tool_error", "git_error")
 _CONTEXT = ("context_window",)
+MAX_CATEGORIES = 40
 
 
 class StopDetector(Detector):
@@ -57,6 +58,8 @@ class StopDetector(Detector):
         text = event.message or ""
         if category in _CONTEXT or any(k in f"{category} {text}".lower() for k in OUT_OF_ROOM):
             return  # the context detector reports running out of room
+        if category not in self.by_category and len(self.by_category) >= MAX_CATEGORIES:
+            category = "other"
         seqs = self.by_category.setdefault(category, [])
         if len(seqs) < 30:
             seqs.append(event.seq)
