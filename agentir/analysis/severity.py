@@ -43,7 +43,7 @@ def _cite_effect(e: Effect) -> str:
     state = {False: " (the attempt failed)", None: " (outcome not in the trace)"}.get(
         e.succeeded, ""
     )
-    detail = f" — {e.detail}" if e.detail else ""
+    detail = f" — {e.detail[:60]}" if e.detail else ""
     first = "first at " if e.count > 1 else ""
     return f"{e.kind} {e.target}{detail}{state} — {first}seq {e.seq} ({e.source or 'no source'})"
 
@@ -52,7 +52,8 @@ def _cite(f: Finding) -> str:
     seqs = ", ".join(map(str, f.seqs[:5])) + ("…" if len(f.seqs) > 5 else "")
     source = f.data.get("source") if f.data else None
     where = f"seq {seqs}" if seqs else "no seq"
-    return f"{f.detector}: {f.message} — {where}" + (f" ({source})" if source else "")
+    message = f.message if len(f.message) <= 130 else f.message[:129] + "…"
+    return f"{f.detector}: {message} — {where}" + (f" ({source})" if source else "")
 
 
 def finding_level(f: Finding) -> str | None:
