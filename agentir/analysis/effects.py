@@ -198,8 +198,12 @@ def _sub(argv: list[str], skip_values: frozenset[str] = frozenset()) -> list[str
 
 def command_effects(command: str, cwd: str | None = None) -> list[EffectHit]:
     """Every external effect of a shell command line."""
+    return effects_of(split_commands(command, cwd))
+
+
+def effects_of(cmds: list[SimpleCommand]) -> list[EffectHit]:
+    """Every external effect of already split commands."""
     hits: list[EffectHit] = []
-    cmds = split_commands(command, cwd)
     for i, cmd in enumerate(cmds):
         hits.extend(_simple_effects(cmd, cmds[i + 1] if i + 1 < len(cmds) else None))
     return hits

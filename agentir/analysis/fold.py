@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Protocol
 
 from agentir.analysis import cost as costmod
-from agentir.analysis.effects import EffectHit, command_effects, tool_effects
+from agentir.analysis.effects import EffectHit, effects_of, tool_effects
 from agentir.analysis.paths import display
 from agentir.analysis.secrets import find_secrets, redact
-from agentir.analysis.shell import shell_file_changes
+from agentir.analysis.shell import changes_of, split_commands
 from agentir.analysis.tools import intended_changes, shell_command
 from agentir.model import (
     Assessment,
@@ -64,9 +64,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 def clean(text: str, limit: int = TEXT_LIMIT) -> str:
     """Redacted, control-character-free, bounded text for storing in an assessment."""
+    return plain(redact(text), limit)
+
+
+def plain(text: str, limit: int = TEXT_LIMIT) -> str:
+    """Control-character-free, bounded text (for text that is already redacted)."""
     if len(text) > limit:
         text = text[:limit] + f"…[{len(text) - limit} more characters]"
-    return _CONTROL.sub(" ", redact(text))
+    return _CONTROL.sub(" ", text)
 
 
 @dataclass
@@ -187,8 +192,9 @@ class SessionFold:
     def _omit(self, what: str) -> None:
         self.omitted[what] = self.omitted.get(what, 0) + 1
 
-    def _timeline(self, ev: Event, kind: str, summary: str) -> None:
-        item = TimelineItem(ev.seq, ev.ts, kind, clean(summary, 300), str(ev.source), ev.sidechain)
+    def _timeline(self, ev: Event, kind: str, summary: str, *, redacted: bool = False) -> None:
+        text = plain(summary, 300) if redacted else clean(summary, 300)
+        item = TimelineItem(ev.seq, ev.ts, kind, text, str(ev.source), ev.sidechain)
         self.timeline_total += 1
         if len(self.timeline_head) < TIMELINE_HEAD:
             self.timeline_head.append(item)
@@ -223,8 +229,10 @@ class SessionFold:
         self.effects[key] = effect
         return effect
 
-    def _scan_secrets(self, text: str, ev: Event, where: str, derived: Derived) -> None:
-        for hit in find_secrets(text):
+    def _scan_secrets(self, text: str, ev: Event, where: str, derived: Derived) -> str:
+        """Report the credentials in `text` as effects; return `text` redacted."""
+        hits = find_secrets(text)
+        for hit in hits:
             # a secret typed into a command or tool input is sent somewhere: worse than read
             risk = Risk.CRITICAL if where in ("command", "tool input") else Risk.HIGH
             key = self.secret_seen.get(hit.fingerprint)
@@ -248,6 +256,15 @@ class SessionFold:
             )
             self.secret_seen[hit.fingerprint] = (effect.kind, effect.target)
             derived.effects.append(effect)
+        if not hits:
+            return text
+        parts: list[str] = []
+        last = 0
+        for hit in hits:
+            parts += [text[last : hit.start], hit.label]
+            last = hit.end
+        parts.append(text[last:])
+        return "".join(parts)
 
     def _touch(self, change: FileChange, via: str, seq: int, done: bool, cwd: str | None) -> None:
         paths = [(change.path, change.op)]
@@ -337,13 +354,13 @@ class SessionFold:
             if text:
                 self.command_parts[str(ev.injected)] = text
         if ev.role == "user" and ev.injected is None:
-            if self.task is None and ev.sidechain is None and ev.text.strip():
-                self.task = clean(ev.text.strip(), 4000)
-            self._scan_secrets(ev.text, ev, "user message", derived)
-            self._timeline(ev, "user", ev.text)
+            text = self._scan_secrets(ev.text, ev, "user message", derived)
+            if self.task is None and ev.sidechain is None and text.strip():
+                self.task = plain(text.strip(), 4000)
+            self._timeline(ev, "user", text, redacted=True)
         elif ev.role == "assistant":
-            self._scan_secrets(ev.text, ev, "assistant message", derived)
-            self._timeline(ev, "assistant", ev.text)
+            text = self._scan_secrets(ev.text, ev, "assistant message", derived)
+            self._timeline(ev, "assistant", text, redacted=True)
 
     def _model_call(self, ev: ModelCall) -> None:
         self.n["model_calls"] += ev.calls
@@ -404,16 +421,14 @@ class SessionFold:
         command = shell_command(ev)
         changes = () if command is not None else intended_changes(ev)
         cwd = ev.cwd or self.cwd
-        shell_changes = shell_file_changes(command, cwd) if command else []
-        hits = (
-            command_effects(command, cwd) if command else tool_effects(ev.name, ev.args, ev.agent)
-        )
-        pending = _Pending(ev, command, changes, shell_changes, hits)
+        cmds = split_commands(command, cwd) if command else []
+        hits = effects_of(cmds) if command else tool_effects(ev.name, ev.args, ev.agent)
+        shown = self._scan_secrets(command, ev, "command", derived) if command is not None else None
+        pending = _Pending(ev, shown, changes, changes_of(cmds), hits)
         for hit in hits:
             derived.effects.append(self._effect(hit, ev, None))
-        if command is not None:
-            self._scan_secrets(command, ev, "command", derived)
-            self._timeline(ev, "command", command)
+        if shown is not None:
+            self._timeline(ev, "command", shown, redacted=True)
         else:
             self._scan_secrets(_args_text(ev), ev, "tool input", derived)
             target = ", ".join(c.path for c in changes) or _args_summary(ev)
@@ -429,7 +444,9 @@ class SessionFold:
     def _tool_result(self, ev: ToolResult, derived: Derived) -> None:
         pending = self.pending.pop(ev.call_id, None) if ev.call_id is not None else None
         if ev.output:
-            self._scan_secrets(ev.output, ev, "tool output", derived)
+            output = self._scan_secrets(ev.output, ev, "tool output", derived)
+            if output is not ev.output:
+                ev = replace(ev, output=output)  # failures quote the output: redacted once here
             for match in _COMMIT_LINE.finditer(ev.output):
                 self._commit_ref(match.group(2))
         if pending is None and ev.call_id is not None and ev.call_id in self.settled:
@@ -471,9 +488,10 @@ class SessionFold:
         if len(self.failures) >= MAX_FAILURES:
             self._omit("failures")
             return
+        # ev.output was redacted when the result was folded
         message = ev.output.strip().splitlines()[0] if ev.output.strip() else "(no output)"
         self.failures.append(
-            ToolFailure(seq if seq is not None else ev.seq, tool, clean(message, 300), ev.exit_code)
+            ToolFailure(seq if seq is not None else ev.seq, tool, plain(message, 300), ev.exit_code)
         )
 
     def _settle(self, p: _Pending, result: ToolResult | None, derived: Derived) -> None:
@@ -485,8 +503,9 @@ class SessionFold:
         if result is not None and ok is False:
             self._failure(result, call.name, call.seq)
         if p.command is not None:
+            # p.command was redacted when the call was folded
             run = CommandRun(
-                clean(p.command), result.exit_code if result else None, call.seq, ok, call.name
+                plain(p.command), result.exit_code if result else None, call.seq, ok, call.name
             )
             derived.command = run
             if len(self.commands) < MAX_COMMANDS:
@@ -515,12 +534,12 @@ class SessionFold:
             (derived.changes_done if ok else derived.changes_failed).append(change)
         if ok is False:
             for hit in p.hits:
-                key = (hit.kind, clean(hit.target, 300))
+                key = (hit.kind, hit.target)
                 if key in self.effects and self.effects[key].seq == call.seq:
                     self.effects[key] = replace(self.effects[key], succeeded=False)
         elif ok is True:
             for hit in p.hits:
-                key = (hit.kind, clean(hit.target, 300))
+                key = (hit.kind, hit.target)
                 if key in self.effects:
                     self.effects[key] = replace(self.effects[key], succeeded=True)
 

@@ -259,6 +259,7 @@ def scan(
             if progress:
                 progress(done, total, str(path))
     else:
+        _warm()  # forked workers inherit what the parent imported and loaded
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(policy,)) as pool:
             futures: dict[Future[FileOutcome], Path] = {pool.submit(scan_file, p): p for p in files}
             try:
@@ -275,6 +276,16 @@ def scan(
     result.errors.sort(key=lambda e: e.path)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _warm() -> None:
+    """Import the readers and detectors and load the price table once, before forking."""
+    from agentir.analysis import assess, detectors  # noqa: F401
+    from agentir.analysis.cost import pricing
+    from agentir.traces import readers
+
+    readers()
+    pricing()
 
 
 def _outcome(future: Future[FileOutcome], path: Path) -> FileOutcome:

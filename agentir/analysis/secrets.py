@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # (kind, pattern). A pattern's group "s" is the secret when present, else the whole match.
 _PATTERNS: tuple[tuple[str, str], ...] = (
@@ -43,8 +44,8 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ("url-credentials", r"\b[a-z][a-z0-9+.\-]*://[^\s:/@\"']{1,64}:(?P<s>[^\s@/\"']{3,128})@"),
     (
         "password",
-        r"(?:[\"']?\b(?i:[a-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|"
-        r"access[_\-]?key|auth[_\-]?key|private[_\-]?key|client[_\-]?secret))[\"']?\s*[:=]\s*)"
+        r"(?:(?i:password|passwd|pwd|secret|token|api[_\-]?key|"
+        r"access[_\-]?key|auth[_\-]?key|private[_\-]?key|client[_\-]?secret)[\"']?\s*[:=]\s*)"
         r"(?P<q>[\"']?)(?P<s>(?![\"'$%{<(\[*])[^\s\"'&;,)}\]]{6,200})(?P=q)",
     ),
 )
@@ -58,14 +59,55 @@ def _numbered(index: int, pattern: str) -> str:
     return f"(?P<k{index}>{pattern})"
 
 
-_COMBINED = re.compile("|".join(_numbered(i, pat) for i, (_, pat) in enumerate(_PATTERNS)))
+# Lower-case literals one of which must be in the text for a pattern to match at all: a
+# cheap `in` test selects the few patterns worth running (results are unchanged, since a
+# pattern whose literal is absent cannot match).
+_LITERALS: tuple[tuple[str, ...], ...] = (
+    ("private key",),
+    ("akia", "asia", "abia", "acca", "aroa", "aida"),
+    ("aws",),
+    ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    ("github_pat_",),
+    ("sk-ant-",),
+    ("sk-",),
+    ("xox",),
+    ("hooks.slack.com",),
+    ("aiza",),
+    ("_live_", "_test_"),
+    ("npm_",),
+    ("pypi-",),
+    ("glpat-",),
+    ("eyj",),
+    ("bearer",),
+    ("://",),
+    ("passw", "pwd", "secret", "token", "key"),
+)
+assert len(_LITERALS) == len(_PATTERNS)
+
+
+@lru_cache(maxsize=512)
+def _combined(active: tuple[int, ...]) -> re.Pattern[str]:
+    """One regex of the active patterns, keeping each pattern's own group names."""
+    return re.compile("|".join(_numbered(i, _PATTERNS[i][1]) for i in active))
+
+
+_PASSWORD = len(_PATTERNS) - 1
+assert _PATTERNS[_PASSWORD][0] == "password"
+_PASSWORD_ANY = re.compile(_PATTERNS[_PASSWORD][1])
+_PASSWORD_LOW = re.compile(_PATTERNS[_PASSWORD][1].replace("(?i:", "(?:"))
+
 # Kinds recognisable by the value alone: used to name a value found as `NAME=value`.
 _BY_VALUE = tuple(
     (kind, re.compile(pat))
     for kind, pat in _PATTERNS
     if kind not in ("password", "bearer-token", "url-credentials", "aws-secret-access-key")
 )
-
+# Values of a `key = value` pair that are code, not a credential: dotted attribute chains
+# (`customModel.api_key`), calls, and camelCase / snake_case names without digits.
+_CODE = re.compile(
+    r"^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(.*)?|[A-Za-z_$][\w$]*\(.*"
+    r"|[a-z]+(?:[A-Z][a-z]+)+|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+)$"
+)
 _LABEL = re.compile(r"\[REDACTED:[a-z0-9\-]+:[0-9a-f]{8}\]")
 
 # Values that look like a password pair but are placeholders, code or variables.
@@ -74,13 +116,6 @@ _PLACEHOLDERS = re.compile(
     r"redacted.*|\[redacted.*|your[_\-].*|<.*>|process\.env.*|os\.environ.*|os\.getenv.*|"
     r"getenv.*|env\..*|str|string|int|bool|optional.*|self\..*|config\..*|settings\..*|"
     r"required|input|args\..*|kwargs.*|request\..*|params\..*)$",
-    re.IGNORECASE,
-)
-
-# Pieces of text that must be present for any pattern to match: a cheap pre-filter.
-_PREFILTER = re.compile(
-    r"PRIVATE KEY|AKIA|ASIA|ABIA|ACCA|AROA|AIDA|aws|gh[pousr]_|github_pat_|sk-|xox|hooks\.slack|"
-    r"AIza|_live_|_test_|npm_|pypi-|glpat-|eyJ|bearer|://|passw|pwd|secret|token|key",
     re.IGNORECASE,
 )
 
@@ -106,21 +141,39 @@ def fingerprint(secret: str) -> str:
 
 
 def find_secrets(text: str) -> list[SecretHit]:
-    """Every credential in `text`, in order, non-overlapping."""
-    if not text or not _PREFILTER.search(text):
+    """Every credential in `text`, in order, non-overlapping (the leftmost match wins)."""
+    if not text:
         return []
-    hits: list[SecretHit] = []
+    low = text.lower()
+    active = tuple(i for i, lits in enumerate(_LITERALS) if any(lit in low for lit in lits))
+    if not active:
+        return []
+    # (match start, match end, pattern index, secret start, secret end)
+    found: list[tuple[int, int, int, int, int]] = []
+    others = tuple(i for i in active if i != _PASSWORD)
+    if others:
+        for m in _combined(others).finditer(text):
+            index = next(i for i in others if m.group(f"k{i}") is not None)
+            group = f"s{index}" if "(?P<s>" in _PATTERNS[index][1] else f"k{index}"
+            found.append((m.start(), m.end(), index, *m.span(group)))
+    if _PASSWORD in active:
+        # case-sensitive matching on the lower-cased text is several times faster than
+        # a case-insensitive pattern; offsets agree when lowering kept the length
+        rx, subject = (_PASSWORD_LOW, low) if len(low) == len(text) else (_PASSWORD_ANY, text)
+        found += [(m.start(), m.end(), _PASSWORD, *m.span("s")) for m in rx.finditer(subject)]
+        found.sort(key=lambda f: (f[0], f[2] == _PASSWORD))
     done = [m.span() for m in _LABEL.finditer(text)] if "[REDACTED:" in text else []
-    for match in _COMBINED.finditer(text):
-        if done and any(a <= match.start() < b or a < match.end() <= b for a, b in done):
+    hits: list[SecretHit] = []
+    taken = -1
+    for m_start, m_end, index, start, end in found:
+        if m_start < taken:
+            continue
+        if done and any(a <= m_start < b or a < m_end <= b for a, b in done):
             continue  # already redacted: redaction is idempotent
-        index = next(i for i in range(len(_PATTERNS)) if match.group(f"k{i}") is not None)
-        kind, pattern = _PATTERNS[index]
-        group = f"s{index}" if "(?P<s>" in pattern else f"k{index}"
-        start, end = match.span(group)
+        kind = _PATTERNS[index][0]
         secret = text[start:end]
         if kind == "password":
-            if _PLACEHOLDERS.match(secret) or secret.startswith("[REDACTED"):
+            if _PLACEHOLDERS.match(secret) or _CODE.match(secret) or secret.startswith("[REDACTED"):
                 continue
             kind = next((k for k, rx in _BY_VALUE if rx.match(secret)), kind)
         if kind in ("bearer-token", "url-credentials") and secret.startswith("[REDACTED"):
@@ -128,6 +181,7 @@ def find_secrets(text: str) -> list[SecretHit]:
         if kind == "url-credentials" and (secret.startswith("$") or _PLACEHOLDERS.match(secret)):
             continue
         hits.append(SecretHit(kind, start, end, fingerprint(secret)))
+        taken = m_end
     return hits
 
 

@@ -275,7 +275,9 @@ def file_changes(cmd: SimpleCommand) -> list[FileChange]:
     elif prog == "dd":
         changes += [FileChange(at(a[3:]), FileOp.WRITE) for a in argv[1:] if a.startswith("of=")]
     elif prog == "git" and len(argv) > 1:
-        changes += [FileChange(at(c.path), c.op, at(c.dest) if c.dest else None) for c in _git_changes(argv)]
+        changes += [
+            FileChange(at(c.path), c.op, at(c.dest) if c.dest else None) for c in _git_changes(argv)
+        ]
     elif prog == "apply_patch" or (prog == "applypatch"):
         text = cmd.heredoc if cmd.heredoc is not None else (argv[1] if len(argv) > 1 else "")
         changes += [
@@ -333,8 +335,13 @@ def _git_changes(argv: list[str]) -> list[FileChange]:
 
 def shell_file_changes(command: str, cwd: str | None = None) -> list[tuple[FileChange, str]]:
     """Every file change of a command line, each with the program that made it."""
+    return changes_of(split_commands(command, cwd))
+
+
+def changes_of(cmds: list[SimpleCommand]) -> list[tuple[FileChange, str]]:
+    """Every file change of already split commands, each with the program that made it."""
     out: list[tuple[FileChange, str]] = []
-    for cmd in split_commands(command, cwd):
+    for cmd in cmds:
         for change in file_changes(cmd):
             out.append(
                 (change, cmd.program if cmd.program != "git" else f"git {_git_sub(cmd.argv)}")

@@ -262,11 +262,38 @@ def as_str(value: Any) -> str:
 
 
 def excerpt(text: str, limit: int = OUTPUT_EXCERPT_CHARS) -> str:
-    """Head and tail of a long text, with a marker saying how much was cut."""
+    """Head and tail of a long text, with a marker saying how much was cut.
+
+    Lines of the cut middle that hold a credential are kept (a few, shortened around the
+    secret), so a key printed in the middle of a long `cat .env` is still found and
+    reported; every output redacts it later.
+    """
     if len(text) <= limit:
         return text
     half = limit // 2
-    return f"{text[:half]}\n…[{len(text) - 2 * half} characters cut]…\n{text[-half:]}"
+    middle = text[half:-half]
+    kept = _credential_lines(middle)
+    if kept:
+        note = (
+            f"\n…[{len(middle)} characters cut; lines with credentials kept:]\n"
+            + "\n".join(kept)
+            + "\n…\n"
+        )
+    else:
+        note = f"\n…[{len(middle)} characters cut]…\n"
+    return f"{text[:half]}{note}{text[-half:]}"
+
+
+def _credential_lines(text: str, most: int = 10, width: int = 400) -> list[str]:
+    from agentir.analysis.secrets import find_secrets
+
+    lines: list[str] = []
+    for hit in find_secrets(text)[:most]:
+        start = max(text.rfind("\n", 0, hit.start) + 1, hit.start - width // 2)
+        end = text.find("\n", hit.end)
+        end = min(len(text) if end < 0 else end, hit.end + width // 2)
+        lines.append(text[start:end])
+    return lines
 
 
 def digest(text: str) -> str:

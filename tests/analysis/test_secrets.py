@@ -65,3 +65,18 @@ def test_placeholders_and_code_are_not_secrets(text: str) -> None:
 def test_redaction_is_idempotent() -> None:
     once = redact(f"GITHUB_TOKEN={GITHUB} and {AWS_ID}")
     assert redact(once) == once
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'apiKey: customModel.api_key || ""',
+        "token = request.headers.get('x')",
+        "password: getPassword()",
+        "api_key = settings_value",
+        "secret: clientSecret",
+        "TOKEN=GITHUB_TOKEN_NAME",
+    ],
+)
+def test_code_values_are_not_secrets(text: str) -> None:
+    assert find_secrets(text) == []

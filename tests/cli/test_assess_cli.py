@@ -216,3 +216,17 @@ def test_every_shared_claude_and_codex_sample_assesses(relative: str) -> None:
     assert result.exit_code == 0, result.stderr
     result = runner.invoke(app, ["assess", str(path), "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["status"] == "ok"
+
+
+def test_secret_in_the_middle_of_a_long_output_is_reported(tmp_path: Path) -> None:
+    key = "AKIA" + "ABCDEFGHIJKLMNOP"
+    records = [json.loads(line) for line in SMALL.read_text().splitlines()]
+    block = records[6]["message"]["content"][0]
+    block["content"] = "x" * 3000 + f"\nAWS_ACCESS_KEY_ID={key}\n" + "y" * 3000
+    p = tmp_path / "long.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = runner.invoke(app, ["assess", str(p), "--json"])
+    assert result.exit_code == 0
+    effects = json.loads(result.stdout)["data"]["effects"]
+    assert any(e["kind"] == "secret_exposure" and "aws-access-key-id" in e["target"] for e in effects)
+    assert key not in result.stdout
