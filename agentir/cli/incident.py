@@ -13,6 +13,7 @@ from agentir.cli.incident_view import (
     deadlines_table,
     evidence_table,
     incident_table,
+    review_line,
     safe,
     severity_table,
     status_data,
@@ -39,6 +40,9 @@ RunbooksOpt = Annotated[
 
 def register(app: typer.Typer) -> None:
     """Add `agentir incident` to the root app."""
+    from agentir.cli.incident_action import action_app
+
+    sub.add_typer(action_app, name="action")
     app.add_typer(sub, name="incident")
 
 
@@ -179,6 +183,7 @@ def status_(incident_id: IdArg = "latest", json_out: JsonOpt = False) -> None:
     )
     if incident.deadlines:
         out.print(deadlines_table(incident, now))
+    out.print(review_line(data["review"]))
     overdue = [r["name"] for r in data["deadlines"] if r["state"] == "overdue"]
     if overdue:
         stderr_console().print(Text(f"overdue: {', '.join(overdue)}", style="bold red"))

@@ -14,6 +14,7 @@ from agentir.incidents.evidence import EvidenceRecord
 from agentir.incidents.records import Incident, format_duration
 from agentir.incidents.timeline import TimelineEntry, VerifyReport
 from agentir.render.jsonout import to_jsonable
+from agentir.review.deadline import review_deadline
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _STATE_STYLE = {
@@ -69,7 +70,25 @@ def status_data(incident: Incident, now: datetime) -> dict[str, Any]:
         "age_seconds": int(incident.age(now).total_seconds()),
         "deadlines": deadline_rows(incident, now),
         "next_deadline": upcoming[0] if upcoming else None,
+        "review": review_deadline(incident, now),
     }
+
+
+def review_line(review: dict[str, Any]) -> Text:
+    """`review: due … — overdue by 3h 10m` (bold red when overdue)."""
+    state = review["state"]
+    if review["due"] is None:
+        return Text(f"review: no deadline ({review['basis']})")
+    left = review["seconds_left"] or 0
+    if state == "overdue":
+        tail, style = f"OVERDUE by {_left(left).removesuffix(' late')}", "bold red"
+    elif state == "met":
+        tail, style = f"met (reviewed {when(review['met_at'])})", "green"
+    elif state in ("missed", "not_met"):
+        tail, style = f"{state.replace('_', ' ')}", "red"
+    else:
+        tail, style = f"{_left(left)} left", "yellow"
+    return Text(f"review: due {when(review['due'])} — ") + Text(tail, style=style)
 
 
 def incident_table(incidents: list[Incident], now: datetime) -> Table:
