@@ -84,6 +84,12 @@ def _effect_level(e: Effect, branch: str | None) -> str | None:
     return None
 
 
+def _already_cited(f: Finding, cited: set[tuple[str, str]]) -> bool:
+    kind = f.data.get("kind")
+    targets = f.data.get("targets") or [f.data.get("target")]
+    return all((kind, t) in cited for t in targets)
+
+
 def suggest(a: Assessment) -> SeveritySuggestion:
     """The suggested level and the reasons for it: that level's evidence first."""
     by_level: dict[str, list[str]] = {"SEV1": [], "SEV2": [], "SEV3": []}
@@ -95,7 +101,7 @@ def suggest(a: Assessment) -> SeveritySuggestion:
             by_level[level].append(_cite_effect(e))
             cited_effects.add((e.kind, e.target))
     for f in a.findings:
-        if f.detector in _EXTERNAL and (f.data.get("kind"), f.data.get("target")) in cited_effects:
+        if f.detector in _EXTERNAL and _already_cited(f, cited_effects):
             continue  # the effect itself is already a reason
         level = finding_level(f)
         if level is not None:

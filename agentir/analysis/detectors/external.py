@@ -81,11 +81,15 @@ class ExternalEffectDetector(Detector):
     name = "external"
 
     def final(self, fold: SessionFold) -> None:
-        """Judge every effect the session had."""
+        """Judge every effect the session had; exposed secrets are grouped by kind."""
         branch = fold.info.get("git_branch")
         branch = branch if isinstance(branch, str) else None
         effects = sorted(fold.effects.values(), key=lambda e: (-e.risk.rank, e.seq))
+        secrets: dict[str, list[Effect]] = {}
         for e in effects:
+            if e.kind == "secret_exposure":
+                secrets.setdefault(e.detail or "secret", []).append(e)
+                continue
             severity = effect_severity(e, branch)
             if severity is None:
                 continue
@@ -111,4 +115,19 @@ class ExternalEffectDetector(Detector):
                 target=e.target,
                 risk=e.risk.value,
                 succeeded=e.succeeded,
+            )
+        for detail, group in secrets.items():
+            group.sort(key=lambda e: e.seq)
+            listed = ", ".join(f"{e.target} (seq {e.seq})" for e in group[:3])
+            more = f" and {len(group) - 3} more" if len(group) > 3 else ""
+            count = f"{len(group)} secrets" if len(group) > 1 else "a secret"
+            self.emit(
+                "critical",
+                f"secret_exposure: {count} ({quote(detail, 60)}): {listed}{more}: "
+                f"{_WHY['secret_exposure']}",
+                [e.seq for e in group],
+                group[0].source or None,
+                kind="secret_exposure",
+                targets=[e.target for e in group[:50]],
+                count=len(group),
             )

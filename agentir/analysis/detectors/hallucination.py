@@ -30,7 +30,7 @@ _TEST_CLAIM = re.compile(
     re.IGNORECASE,
 )
 _CLAIM = re.compile(
-    r"\b(?:fixed|resolved|done|completed?|works(?:\s+now)?|working(?:\s+now)?|"
+    r"\b(?:fixed|resolved|done|completed|(?:is|now)\s+complete|works(?:\s+now)?|working(?:\s+now)?|"
     r"successfully|succeeded|implemented|is\s+now\s+working|should\s+now\s+work)\b",
     re.IGNORECASE,
 )

@@ -57,3 +57,14 @@ def test_a_push_to_a_protected_branch_is_high() -> None:
     s.bash("git push origin main", output="")
     (f,) = found(s.run(), "external")
     assert f.severity == "high" and "protected branch" in f.message
+
+
+def test_exposed_secrets_are_grouped_by_kind() -> None:
+    s = Session()
+    seqs = []
+    for letter in "AB":
+        token = "ghp_" + letter * 36
+        seqs.append(s.bash(f"git clone https://x:{token}@github.com/o/r.git", output=""))
+    (f,) = [f for f in found(s.run(), "external") if f.data["kind"] == "secret_exposure"]
+    assert f.severity == "critical" and f.data["count"] == 2 and list(f.seqs) == seqs
+    assert "2 secrets" in f.message and "ghp_" not in f.message

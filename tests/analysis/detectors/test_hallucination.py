@@ -126,3 +126,5 @@ def test_claim_sentences() -> None:
     assert claims("I fixed the bug.") == ("I fixed the bug.", False)
     assert claims("The tests still fail.") == (None, False)
     assert claims("It's not fixed yet, but I found the cause.") == (None, False)
+    assert claims("- `/app/` - Complete Next.js application") == (None, False)
+    assert claims("The migration is now complete.")[0] == "The migration is now complete."
