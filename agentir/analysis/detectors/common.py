@@ -175,10 +175,10 @@ def chain(event: Event) -> str:
 
 
 def seq_list(seqs: Iterable[int]) -> str:
-    """`12, 18, 24 …` for a message (first six)."""
+    """`12, 18, 24 …` for a message (the first six; the finding's seqs hold more)."""
     items = list(seqs)
     text = ", ".join(map(str, items[:6]))
-    return text + (f" … ({len(items)} in all)" if len(items) > 6 else "")
+    return text + (" …" if len(items) > 6 else "")
 
 
 class Detector:

@@ -25,7 +25,9 @@ class ContextDetector(Detector):
         self.episodes = 0
         self.growing: set[str] = set()
         self.near: tuple[int, int, int, str] | None = None  # seq, tokens, window, source
-        self.compactions: list[int] = []
+        self.compactions: list[int] = []  # the first 30 seqs
+        self.n_compactions = 0
+        self.n_errors = 0
         self.compaction_source = ""
         self.errors: list[int] = []
         self.error_text = ""
@@ -40,6 +42,7 @@ class ContextDetector(Detector):
             self.growing.discard(chain(event))
             if not self.compactions:
                 self.compaction_source = str(event.source)
+            self.n_compactions += 1
             if len(self.compactions) < 30:
                 self.compactions.append(event.seq)
         elif isinstance(event, ErrorEvent):
@@ -47,6 +50,7 @@ class ContextDetector(Detector):
             if event.category == "context_window" or any(k in text for k in OUT_OF_ROOM):
                 if not self.errors:
                     self.error_source = str(event.source)
+                self.n_errors += 1
                 if len(self.errors) < 30:
                     self.errors.append(event.seq)
                 self.error_text = event.message
@@ -114,7 +118,7 @@ class ContextDetector(Detector):
                 rule="near_limit",
             )
         if self.compactions:
-            n = len(self.compactions)
+            n = self.n_compactions
             severity = "warning" if n >= settings.compactions_warning else "info"
             self.emit(
                 severity,
@@ -128,10 +132,10 @@ class ContextDetector(Detector):
         if self.errors:
             self.emit(
                 "high",
-                f"the agent ran out of context window {len(self.errors)} time(s) "
+                f"the agent ran out of context window {self.n_errors} time(s) "
                 f"(seqs {seq_list(self.errors)}): {quote(self.error_text, 100)}",
                 self.errors,
                 self.error_source,
                 rule="context_window_error",
-                count=len(self.errors),
+                count=self.n_errors,
             )

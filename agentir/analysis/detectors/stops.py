@@ -46,7 +46,8 @@ class StopDetector(Detector):
 
     def __init__(self, policy: Policy) -> None:
         super().__init__(policy)
-        self.by_category: dict[str, list[int]] = {}
+        self.by_category: dict[str, list[int]] = {}  # the first 30 seqs per category
+        self.counts: dict[str, int] = {}
         self.first_source: dict[str, str] = {}
         self.latest: dict[str, str] = {}
 
@@ -60,6 +61,7 @@ class StopDetector(Detector):
             return  # the context detector reports running out of room
         if category not in self.by_category and len(self.by_category) >= MAX_CATEGORIES:
             category = "other"
+        self.counts[category] = self.counts.get(category, 0) + 1
         seqs = self.by_category.setdefault(category, [])
         if len(seqs) < 30:
             seqs.append(event.seq)
@@ -70,7 +72,7 @@ class StopDetector(Detector):
         """One finding per category."""
         for category, seqs in self.by_category.items():
             text = self.latest.get(category, "")
-            n = len(seqs)
+            n = self.counts[category]
             times = f" ({n} times)" if n > 1 else ""
             if category in _STOPS:
                 severity, meaning = _STOPS[category]

@@ -59,3 +59,11 @@ def test_context_window_errors_are_high() -> None:
     (f,) = found(s.run(), "context", rule="context_window_error")
     assert f.severity == "high" and f.data["count"] == 2
     assert not found(s.run(), "stopped")  # reported once, by the context detector
+
+
+def test_counts_are_exact_beyond_the_kept_seqs() -> None:
+    s = Session()
+    for _ in range(45):
+        s.add(Compaction, trigger="auto")
+    (c,) = found(s.run(), "context", rule="compactions")
+    assert c.data["count"] == 45 and len(c.seqs) == 30 and "45 time(s)" in c.message

@@ -26,3 +26,11 @@ def test_a_submitted_session_has_no_stop() -> None:
     s = Session()
     s.bash("ls", output="a")
     assert not found(s.run(), "stopped")
+
+
+def test_counts_are_exact_beyond_the_kept_seqs() -> None:
+    s = Session()
+    for _ in range(40):
+        s.add(ErrorEvent, category="api_error", message="529 overloaded")
+    (f,) = found(s.run(), "stopped")
+    assert f.data["count"] == 40 and len(f.seqs) == 30 and f.message.startswith("40 api error")
