@@ -204,18 +204,21 @@ class GitRepo:
     def resolve_commits(self, names: Iterable[str]) -> dict[str, str | None]:
         """Full hashes for (short) commit names in one `cat-file --batch-check`; None if unknown."""
         wanted = list(dict.fromkeys(n for n in names if n))
+        found = self.resolve_objects([f"{n}^{{commit}}" for n in wanted])
+        return {n: found.get(f"{n}^{{commit}}") for n in wanted}
+
+    def resolve_objects(self, names: Sequence[str]) -> dict[str, str | None]:
+        """Object ids for revision expressions (`abc^{tree}`...) in one call; None if unknown."""
+        wanted = list(dict.fromkeys(n for n in names if n and "\n" not in n))
         if not wanted:
             return {}
-        text = "".join(f"{n}^{{commit}}\n" for n in wanted).encode()
-        res = self.run("cat-file", "--batch-check", stdin=text, check=False)
-        lines = res.out.splitlines()
-        out: dict[str, str | None] = {}
+        text = "".join(f"{n}\n" for n in wanted).encode()
+        lines = self.run("cat-file", "--batch-check", stdin=text, check=False).out.splitlines()
+        out: dict[str, str | None] = dict.fromkeys(wanted)
         for name, line in zip(wanted, lines, strict=False):
             parts = line.split()
-            ok = len(parts) >= 2 and parts[1] == "commit" and len(parts[0]) == 40
-            out[name] = parts[0] if ok else None
-        for name in wanted[len(lines) :]:
-            out[name] = None
+            known = len(parts) == 3 and len(parts[0]) in (40, 64) and parts[2].isdigit()
+            out[name] = parts[0] if known else None
         return out
 
     def object_exists(self, sha: str) -> bool:
@@ -277,25 +280,67 @@ class GitRepo:
         refs = self.run(*args, "refs/remotes").out.split()
         return [r.removeprefix("refs/remotes/") for r in refs if not r.endswith("/HEAD")]
 
+    def _span_exclusions(self, shas: Sequence[str]) -> tuple[str | None, list[str]]:
+        """The common ancestor of `shas` and `^parent` arguments that bound a walk to them.
+
+        Every commit descends from the merge base, so none is an ancestor of the base's
+        parents: excluding those keeps a walk short and its answer exact."""
+        base = self.merge_base_all(list(shas))
+        if base is None:
+            return None, []
+        parents = self.run("rev-parse", f"{base}^@", check=False).out.split()
+        return base, [f"^{p}" for p in parents]
+
+    def reachable_from(self, tip: str, shas: Sequence[str]) -> set[str]:
+        """The commits among `shas` that are ancestors of `tip` (one walk, not one per commit)."""
+        wanted = set(shas)
+        if not wanted:
+            return set()
+        _, exclude = self._span_exclusions(sorted(wanted))
+        return wanted.intersection(self.rev_list(tip, *exclude))
+
     def remote_branches_containing(self, shas: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        """For each commit, the remote-tracking branches that contain it (`git branch -r --contains`
-        for many commits at once: one rev-list per remote ref over the range the commits span)."""
+        """For each commit, the remote-tracking branches that contain it (`git branch -r
+        --contains` for many commits at once: one walk per remote ref over their span)."""
         wanted = set(shas)
         found: dict[str, list[str]] = {s: [] for s in shas}
         if not wanted:
             return {}
-        base = self.merge_base_all(list(wanted))
-        # Every commit descends from `base`, so none is an ancestor of base's parents: excluding
-        # them bounds the walk to the range the commits span, and the answer stays exact.
-        exclude = []
-        if base is not None:
-            parents = self.run("rev-parse", f"{base}^@", check=False).out.split()
-            exclude = [f"^{p}" for p in parents]
+        base, exclude = self._span_exclusions(sorted(wanted))
         refs = self.remote_refs(containing=base) if base is not None else self.remote_refs()
         for ref in refs:
             for sha in wanted.intersection(self.rev_list(f"refs/remotes/{ref}", *exclude)):
                 found[sha].append(ref)
         return {s: tuple(sorted(r)) for s, r in found.items()}
+
+    # -- in-memory merges (conflict prediction without a worktree) ---------------------
+
+    def version(self) -> tuple[int, ...]:
+        """git's version as numbers, e.g. (2, 39, 5)."""
+        words = self.run("version").out.split()
+        parts = words[2].split(".") if len(words) > 2 else []
+        return tuple(int(p) for p in parts if p.isdigit())
+
+    def commit_tree(self, tree: str, parent: str) -> str:
+        """A throwaway commit object (unreferenced; `git gc` prunes it) with a fixed identity."""
+        env = {
+            "GIT_AUTHOR_NAME": "agentir", "GIT_AUTHOR_EMAIL": "agentir@localhost",
+            "GIT_COMMITTER_NAME": "agentir", "GIT_COMMITTER_EMAIL": "agentir@localhost",
+        }  # fmt: skip
+        args = ("commit-tree", "--no-gpg-sign", "-p", parent, "-m", "agentir trial", tree)
+        return self.run(*args, env=env).out.strip()
+
+    def merge_trees(self, ours: str, theirs: str) -> tuple[bool, str, tuple[str, ...]]:
+        """`git merge-tree --write-tree` (git >= 2.38): (clean, result tree, conflicted paths)."""
+        res = self.run(
+            "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", ours, theirs,
+            check=False,
+        )  # fmt: skip
+        if res.status not in (0, 1):
+            raise GitError(f"git merge-tree failed: {_last_line(RuntimeError(res.err))}")
+        parts = [p for p in res.out.split("\0") if p]
+        tree = parts[0] if parts else ""
+        return res.status == 0, tree, tuple(sorted(set(parts[1:])))
 
     # -- working tree ----------------------------------------------------------------------
 

@@ -30,9 +30,17 @@ if TYPE_CHECKING:
 
 TMP_PREFIX = "tmp-"
 _EDITOR = """#!/bin/sh
-# agentir: put the prepared message (named by the reverted commit) in place of git's default
-sha=$(sed -n 's/^This reverts commit \\([0-9a-f]\\{{40\\}}\\).*/\\1/p' "$1" | head -n 1)
-if [ -n "$sha" ] && [ -f {dir}/"$sha" ]; then cat {dir}/"$sha" > "$1"; fi
+# agentir: put the prepared message (named by the reverted commit) in place of git's default.
+# Shell builtins only: git runs this once per revert, and each extra process costs time.
+sha=
+while IFS= read -r line; do
+  case $line in
+    "This reverts commit "*) sha=${{line#This reverts commit }}; sha=${{sha%%[!0-9a-f]*}}; break ;;
+  esac
+done < "$1"
+if [ -n "$sha" ] && [ -f {dir}/"$sha" ]; then
+  {{ while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < {dir}/"$sha"; }} > "$1"
+fi
 """
 
 
@@ -98,11 +106,13 @@ def clean_stale(repo: GitRepo) -> list[str]:
     return removed
 
 
-def reset_worktree(repo: GitRepo, worktree: Path) -> None:
-    """Drop an in-progress revert and stray files in a worktree agentir owns."""
+def reset_worktree(repo: GitRepo, worktree: Path, clean: bool = True) -> None:
+    """Drop an in-progress revert (and stray files, unless `clean` is off: a throwaway trial
+    has none, since a failed revert only leaves tracked files) in a worktree agentir owns."""
     repo.run("revert", "--quit", cwd=worktree, check=False, hooks=False)
     repo.run("reset", "-q", "--hard", "HEAD", cwd=worktree, hooks=False)
-    repo.run("clean", "-ffdxq", cwd=worktree, hooks=False)
+    if clean:
+        repo.run("clean", "-ffdxq", cwd=worktree, hooks=False)
 
 
 def write_editor(folder: Path, messages: dict[str, str]) -> dict[str, str]:
@@ -124,6 +134,7 @@ def run_reverts(
     editor_env: dict[str, str] | None = None,
     batch: int | None = None,
     between: Callable[[Sequence[Item], int], None] | None = None,
+    light: bool = False,
 ) -> list[Stop]:
     """Revert `items` in order in `worktree`. `on_stop` returns True to skip and go on;
     `between(remaining, reverted so far)` runs after each sequence that completed."""
@@ -150,7 +161,7 @@ def run_reverts(
             raise GitError(f"git revert failed: {_last(res.err)}", hint=f"in {worktree}")
         stuck = chunk[made]
         stop = _classify_stop(repo, worktree, stuck, res.out + "\n" + res.err)
-        reset_worktree(repo, worktree)
+        reset_worktree(repo, worktree, clean=not light)
         stops.append(stop)
         if not on_stop(stop):
             return stops
@@ -192,37 +203,98 @@ def _last(text: str) -> str:
     return lines[-1] if lines else "unknown error"
 
 
-def risky(plan: RevertPlan, commits: Sequence[CommitInfo]) -> bool:
-    """Could any revert conflict? Only if a commit that stays touched a reverted commit's files
-    after it (walking newest to oldest). Merges and commits older than the scan always count."""
-    order = {c.sha: i for i, c in enumerate(commits)}
-    targets = {c.sha for c in plan.reverts}
-    if any(c.mainline for c in plan.reverts) or not targets <= order.keys():
-        return True
+def trial_items(plan: RevertPlan, commits: Sequence[CommitInfo]) -> list[Item]:
+    """The reverts whose outcome is uncertain, in plan order; the others apply cleanly.
+
+    A revert can only fail if a commit that stays touched the same files after it (walking
+    newest to oldest). Reverts interact only through shared files, so the uncertain ones are
+    the groups of reverts linked by shared files that hold such a commit; trying those groups
+    alone gives the same answer as trying everything. Merges, and reverts older than the
+    scanned range, make the whole plan uncertain."""
+    items = [Item(c.sha, c.mainline) for c in plan.reverts]
+    files = {c.sha: c.files for c in commits}
+    if any(c.mainline for c in plan.reverts) or any(i.sha not in files for i in items):
+        return items
+    targets = {i.sha for i in items}
+    risky: set[str] = set()
     kept_later: set[str] = set()
     for commit in commits:
         if commit.sha in targets:
             if kept_later.intersection(commit.files):
-                return True
+                risky.add(commit.sha)
         else:
             kept_later.update(commit.files)
-    return False
+    if not risky:
+        return []
+    group = _file_groups([(i.sha, files[i.sha]) for i in items])
+    uncertain = {group[sha] for sha in risky}
+    return [i for i in items if group[i.sha] in uncertain]
 
 
-def predict_conflicts(repo: GitRepo, plan: RevertPlan, commits: Sequence[CommitInfo]) -> RevertPlan:
-    """Try the reverts in a throwaway worktree (when a conflict is possible at all)."""
+def _file_groups(commits: Sequence[tuple[str, Sequence[str]]]) -> dict[str, str]:
+    """Union-find: commits linked by a shared path get the same group id."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for sha, paths in commits:
+        for path in paths:
+            parent[find("f:" + path)] = find("c:" + sha)
+    return {sha: find("c:" + sha) for sha, _ in commits}
+
+
+def trial_in_memory(repo: GitRepo, base: str, items: Sequence[Item]) -> list[Stop] | None:
+    """Each revert as a 3-way merge with `git merge-tree` (no worktree, no index): base = the
+    commit, ours = the tree so far, theirs = the commit's parent. None when git is too old
+    (before 2.38) or a commit has no parent; the caller then tries them in a worktree."""
+    if repo.version() < (2, 38):
+        return None
+    names = [f"{base}^{{tree}}"] + [f"{i.sha}^{i.mainline or 1}^{{tree}}" for i in items]
+    trees = repo.resolve_objects(names)
+    resolved = [trees.get(n) for n in names]
+    if any(t is None for t in resolved):
+        return None
+    tree = str(resolved[0])
+    stops: list[Stop] = []
+    for item, parent_tree in zip(items, resolved[1:], strict=True):
+        ours = repo.commit_tree(tree, item.sha)
+        theirs = repo.commit_tree(str(parent_tree), item.sha)
+        clean, result, files = repo.merge_trees(ours, theirs)
+        if not clean:
+            stops.append(Stop(item.sha, "conflict", files))
+        elif result == tree:
+            stops.append(Stop(item.sha, "empty"))
+        else:
+            tree = result
+    return stops
+
+
+def predict_conflicts(
+    repo: GitRepo, plan: RevertPlan, commits: Sequence[CommitInfo], method: str = "auto"
+) -> RevertPlan:
+    """Try the uncertain reverts: in memory with merge-tree (`method` auto or merge-tree), else
+    in a throwaway worktree; never in the responder's checkout."""
     if not plan.reverts or plan.base_commit is None:
         return plan
-    if not risky(plan, commits):
+    items = trial_items(plan, commits)
+    if not items:
         return replace(plan, conflicts_checked="no commit that stays touches the reverted files")
-    found: list[Stop] = []
-    items = [Item(c.sha, c.mainline) for c in plan.reverts]
-    with throwaway_worktree(repo, plan.base_commit) as worktree:
-        run_reverts(repo, worktree, items, lambda stop: found.append(stop) is None)
+    found = trial_in_memory(repo, plan.base_commit, items) if method != "worktree" else None
+    where = "with git merge-tree"
+    if found is None:
+        stops: list[Stop] = []
+        with throwaway_worktree(repo, plan.base_commit) as worktree:
+            run_reverts(repo, worktree, items, lambda stop: stops.append(stop) is None, light=True)
+        found, where = stops, "in a throwaway worktree"
     by_sha = {c.sha: c for c in plan.reverts}
     from agentir.actions.revert_plan import Conflict
 
     conflicts = tuple(
         Conflict(s.sha, by_sha[s.sha].short, by_sha[s.sha].subject, s.kind, s.files) for s in found
     )
-    return replace(plan, conflicts=conflicts, conflicts_checked="tried in a throwaway worktree")
+    tried = f"tried {len(items)} of {len(plan.reverts)} reverts {where}"
+    return replace(plan, conflicts=conflicts, conflicts_checked=tried)

@@ -170,9 +170,12 @@ def build_plan(
     slack: timedelta = DEFAULT_SLACK,
     lookback: timedelta = DEFAULT_LOOKBACK,
     include_other: bool = False,
-    predict: bool = True,
+    predict: str = "auto",
 ) -> RevertPlan:
-    """Find the sessions' commits in the current branch and plan their reverts."""
+    """Find the sessions' commits in the current branch and plan their reverts.
+
+    `predict`: how to try the reverts for conflicts: auto (merge-tree when git has it),
+    merge-tree, worktree, or none."""
     head = repo.head()
     if head is None:
         raise GitError(f"{repo.root} has no commits yet", hint="there is nothing to revert")
@@ -180,14 +183,19 @@ def build_plan(
     starts = [s.started_at for s in evidence]
     since = None
     if starts and all(starts):
-        since = min(s for s in starts if s is not None) - lookback
+        try:
+            since = min(s for s in starts if s is not None) - lookback
+        except OverflowError:
+            since = None
+        if since is not None and since.timestamp() <= 0:  # before any commit: scan it all
+            since = None
     notes = repo.has_ref("refs/notes/ai")
     commits = repo.log(["HEAD"], since=since, notes=notes)
     seen = {c.sha for c in commits}
-    off_branch: list[str] = []
     printed = sorted({sha for s in evidence for sha in s.printed} - seen)
-    older = [sha for sha in printed if repo.is_ancestor(sha, head)]
-    off_branch = [sha for sha in printed if sha not in older]
+    reachable = repo.reachable_from(head, printed)
+    older = [sha for sha in printed if sha in reachable]
+    off_branch = [sha for sha in printed if sha not in reachable]
     if older:  # printed before the scanned range: read them too (one call)
         extra = repo.log(older, no_walk=True, notes=notes)
         commits += sorted(extra, key=lambda c: c.committed_at, reverse=True)
@@ -236,10 +244,10 @@ def build_plan(
         since=since,
         warnings=tuple(warnings),
     )
-    if predict:
+    if predict != "none":
         from agentir.actions.revert_engine import predict_conflicts
 
-        plan = predict_conflicts(repo, plan, commits)
+        plan = predict_conflicts(repo, plan, commits, predict)
     return plan
 
 

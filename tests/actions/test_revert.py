@@ -143,6 +143,24 @@ def test_conflict_with_stop_changes_nothing_and_names_files_and_commit(
     assert log.actions()[-1] == "remediate.aborted"
 
 
+@pytest.mark.parametrize("method", ["merge-tree", "worktree"])
+def test_prediction_methods_agree_on_conflicts_and_empty_reverts(
+    tmp_path: Path, repo: Repo, method: str
+) -> None:
+    repo.commit("h3", {"app.py": "VERSION = 7\n\ndef main():\n    return VERSION\n"},
+                "Bump version by hand", "2026-03-10T11:00:00Z")  # fmt: skip
+    repo.git("revert", "--no-edit", repo.shas["a4"])  # a human already undid a4
+    before = repo.snapshot()
+    _, plan = plan_for(tmp_path, repo, predict=method)
+    assert [(c.sha, c.kind, c.files) for c in plan.conflicts] == [
+        (repo.shas["a4"], "empty", ()),
+        (repo.shas["a1"], "conflict", ("app.py",)),
+    ]
+    # a2 and a3 touch files nothing else changed: they are not even tried
+    assert plan.conflicts_checked.startswith("tried 2 of 4 reverts")
+    assert repo.snapshot() == before  # the trial left no worktree, ref or file behind
+
+
 def test_conflict_with_skip_records_it_and_reverts_the_rest(tmp_path: Path, repo: Repo) -> None:
     repo.commit("h3", {"app.py": "VERSION = 7\n\ndef main():\n    return VERSION\n"},
                 "Bump version by hand", "2026-03-10T11:00:00Z")  # fmt: skip
