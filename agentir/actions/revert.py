@@ -262,6 +262,7 @@ def apply_plan(
             record("remediate.uncommitted_saved", {"files": [p for p, _ in plan.uncommitted.agent_files], "saved_to": saved})  # fmt: skip
         if plan.uncommitted.dirty and not options.stash:
             where = f"; the agent's changes were saved to {saved}" if saved else ""
+            record("remediate.refused", {"reason": "uncommitted changes; --stash not given"})
             raise GitError(
                 "the working tree has uncommitted changes "
                 f"({len(plan.uncommitted.agent_files)} by the agent, "

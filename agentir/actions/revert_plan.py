@@ -192,14 +192,15 @@ def build_plan(
     notes = repo.has_ref("refs/notes/ai")
     commits = repo.log(["HEAD"], since=since, notes=notes)
     seen = {c.sha for c in commits}
-    printed = sorted({sha for s in evidence for sha in s.printed} - seen)
+    # Codex ghost snapshots are pre-turn states (restore points), never agent work to revert
+    snapshots = {sha for a in assessments for sha in _full(repo, a.session.snapshot_commits)}
+    printed = sorted({sha for s in evidence for sha in s.printed} - seen - snapshots)
     reachable = repo.reachable_from(head, printed)
     older = [sha for sha in printed if sha in reachable]
     off_branch = [sha for sha in printed if sha not in reachable]
     if older:  # printed before the scanned range: read them too (one call)
         extra = repo.log(older, no_walk=True, notes=notes)
         commits += sorted(extra, key=lambda c: c.committed_at, reverse=True)
-    snapshots = {sha for a in assessments for sha in _full(repo, a.session.snapshot_commits)}
     candidates = [c for c in classify(commits, evidence, slack=slack) if c.sha not in snapshots]
     if include_other:
         candidates = [

@@ -198,7 +198,7 @@ def test_uncommitted_agent_edits_are_saved_first_and_a_dirty_tree_is_refused(
         apply(g, plan, log, tmp_path)
     assert "--stash" in (err.value.hint or "")
     assert repo.snapshot() == before
-    assert log.actions() == ["remediate.uncommitted_saved"]
+    assert log.actions() == ["remediate.uncommitted_saved", "remediate.refused"]
     saved = Path(log.entries[0][1]["saved_to"])
     assert (saved / "untracked" / "scratch.py").read_text() == "print('scratch')\n"
     manifest = json.loads((saved / "MANIFEST.json").read_text())
@@ -304,3 +304,24 @@ def test_include_other_reverts_other_agent_commits_too(tmp_path: Path, repo: Rep
     _, plan = plan_for(tmp_path, repo, include_other=True)
     assert repo.shas["other_agent"] in {c.sha for c in plan.reverts}
     assert plan.other_agent == ()
+
+
+def test_codex_ghost_snapshots_are_restore_points_never_reverted(
+    tmp_path: Path, repo: Repo
+) -> None:
+    from dataclasses import replace
+
+    # a ghost snapshot: an unreferenced commit of the pre-turn state, whose hash the trace holds
+    tree = repo.git("rev-parse", f"{repo.shas['h1']}^{{tree}}").strip()
+    ghost = repo.git("commit-tree", "-p", repo.shas["h1"], "-m", "codex snapshot", tree).strip()
+    trace = write_trace(tmp_path, repo)
+    session = assess_trace(trace).sessions[0]
+    session = replace(
+        session,
+        session=replace(session.session, snapshot_commits=(ghost, "f" * 40)),
+        commit_refs=(*session.commit_refs, ghost[:7]),
+    )
+    plan = build_plan(GitRepo(repo.path), [session], label="s")
+    assert plan.restore_points == ((ghost, True), ("f" * 40, False))
+    assert ghost not in {c.sha for c in (*plan.reverts, *plan.other_agent, *plan.kept)}
+    assert ghost not in plan.off_branch

@@ -193,3 +193,49 @@ def test_sigkill_mid_revert_leaves_a_recoverable_repo_and_a_rerun_completes(
     assert {k: v for k, v in after.items() if k != "refs"} == {
         k: v for k, v in before.items() if k != "refs"
     }
+
+
+def test_runbook_checks_run_with_placeholders(setup: tuple[Repo, Path], tmp_path: Path) -> None:
+    repo, trace = setup
+    shipped = (Path(__file__).resolve().parents[2] / "runbooks" / "sev1.yaml").read_text()
+    check = (
+        '      command: [sh, -c, \'test "$0" = "$1" && test ! -e lib/new.py\', '
+        "'{incident.id}', '{incident.id}']\n"
+    )
+    custom = shipped.replace("      command: [python, -m, pytest, -q]\n", check)
+    assert custom != shipped
+    folder = tmp_path / "runbooks"
+    folder.mkdir()
+    (folder / "sev1.yaml").write_text(custom)
+    store = IncidentStore()
+    incident = store.open("agent broke the app", "SEV1", sessions=[SID], traces=[trace])
+    res = invoke(
+        incident.id, "--repo", str(repo.path), "--yes", "--runbooks", str(folder), "--json"
+    )
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)["data"]["result"]
+    assert [(c["name"], c["ok"]) for c in result["before"]] == [("unit tests", False)]
+    assert [(c["name"], c["ok"]) for c in result["after"]] == [("unit tests", True)]
+    assert result["after"][0]["argv"][-1] == incident.id
+
+
+def test_interactive_confirmation(setup: tuple[Repo, Path]) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    repo, trace = setup
+    args = ["-m", "agentir", "remediate", "--repo", str(repo.path), "--trace", str(trace)]
+    env = dict(os.environ, COLUMNS="200")
+    child = pexpect.spawn(sys.executable, args, env=env, encoding="utf-8", timeout=60)
+    child.expect(r"Revert 4 commit\(s\) on a new branch agentir/revert-\w+\?")
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert "agentir/revert" not in repo.git("branch")
+    child = pexpect.spawn(sys.executable, args, env=env, encoding="utf-8", timeout=60)
+    child.expect(r"\?")
+    child.sendline("y")
+    child.expect("Created agentir/revert-")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert f"agentir/revert-{SID[:8]}" in repo.git("branch")
