@@ -29,12 +29,12 @@ _ANSWER_EXIT_1 = frozenset(
     {"grep", "egrep", "fgrep", "rg", "ag", "ack", "diff", "cmp", "test", "[", "pgrep", "which"}
 )
 _NOISE = re.compile(
+    r"(?=[0-9CWs])(?:"  # a cheap first-character check keeps this fast on long outputs
     r"\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?"  # ISO timestamps
     r"|\b\d\d:\d\d:\d\d(?:[.,]\d+)?\b"  # clock times
     r"|\b\d+(?:\.\d+)?\s*(?:ms|s|sec|secs|seconds?|minutes?)\b"  # durations
     r"|\b0x[0-9a-fA-F]{6,}\b"  # addresses
-    r"|(?:Chunk ID|Wall time|session ID):?\s*\S+",  # Codex unified-exec headers
-    re.IGNORECASE,
+    r"|(?:Chunk ID|Wall time|session ID):?\s*\S+)"  # Codex unified-exec headers
 )
 _POLL_TOOLS = frozenset(
     {"bashoutput", "taskoutput", "write_stdin", "read_output", "get_output", "check_output"}

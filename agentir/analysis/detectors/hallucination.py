@@ -135,7 +135,7 @@ class HallucinationDetector(Detector):
         self.last_pass: int | None = None
         self.last_edit: int | None = None
         self.last_code_edit: int | None = None
-        self.pending: tuple[Message, str, bool] | None = None
+        self.pending: Message | None = None  # the latest assistant text, judged if final
         self.rules: dict[str, int | None] = {}
         self.counts: dict[str, int] = {}
         self.claim_seq: dict[str, int] = {}
@@ -160,14 +160,16 @@ class HallucinationDetector(Detector):
             if event.role == "user":
                 self._judge()
             elif event.role == "assistant":
-                sentence, about_tests = claims(event.text)
-                self.pending = (event, sentence, about_tests) if sentence else None
+                self.pending = event
 
     def _judge(self) -> None:
         if self.pending is None:
             return
-        msg, sentence, about_tests = self.pending
+        msg = self.pending
         self.pending = None
+        sentence, about_tests = claims(msg.text)  # only final messages are read
+        if sentence is None:
+            return
         said = f'the agent said "{quote(sentence, 90)}" (seq {msg.seq})'
         test = self.last_test
         stale = test is not None and self.last_edit is not None and self.last_edit > test[0]

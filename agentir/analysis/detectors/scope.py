@@ -23,6 +23,7 @@ from agentir.policy import Policy, match_paths
 
 MAX_PATHS = 50
 MAX_CANDIDATES = 500
+MAX_VERDICTS = 4096
 _LOWER = {"critical": "high", "high": "warning", "warning": "info", "info": "info"}
 _TASK_PATH = re.compile(
     r"(?<![\w/.:@-])((?:\.{1,2}/|/)?(?:[\w.@+-]+/)+[\w.@+-]*|[\w@+-]+(?:\.[\w-]+)*\.[A-Za-z]{1,6})(?![\w/])"
@@ -97,6 +98,7 @@ class ScopeDetector(Detector):
         self.hits: dict[tuple[str, bool], _Hit] = {}  # (rule, attempt) -> paths
         self.scope: set[str] | None = None
         self.candidates: dict[str, tuple[int, str, list[FileOp]]] = {}  # off-task paths
+        self.verdicts: dict[tuple[str, str | None], tuple[str, str]] = {}
 
     def feed(self, event: Event, derived: Derived, fold: SessionFold) -> None:
         """Judge every file change the fold derived from this event."""
@@ -131,22 +133,33 @@ class ScopeDetector(Detector):
             rel = relpath(full, root) if full == root or full.startswith(root + "/") else None
         else:
             rel = full  # no cwd known: scope cannot be judged, take the path as inside
-        paths = self.policy.paths
         shown = rel if rel is not None else full
+        verdict = self.verdicts.get((full, rel))
+        if verdict is None:
+            verdict = self._verdict(full, rel, cwd)
+            if len(self.verdicts) < MAX_VERDICTS:  # agents touch the same files again and again
+                self.verdicts[(full, rel)] = verdict
+        if verdict[0]:
+            self._hit(verdict[0], attempt, shown, seq, source, verdict[1])
+            return
+        if self.policy.paths.task_scope and rel is not None and not attempt:
+            self._task_scope(rel, op, seq, source, fold)
+
+    def _verdict(self, full: str, rel: str | None, cwd: str | None) -> tuple[str, str]:
+        """(rule, why) for a path: forbidden, outside, sensitive, or ("", "") when fine."""
+        paths = self.policy.paths
         rule = match_paths(paths.forbidden, full, rel)
         if rule:
-            self._hit("forbidden", attempt, shown, seq, source, rule)
-            return
+            return "forbidden", rule
         if not match_paths(paths.allowed_write, full, rel):
-            why = f"outside {cwd}" if rel is None and cwd else "not in paths.allowed_write"
-            self._hit("outside", attempt, shown, seq, source, why)
-            return
+            return (
+                "outside",
+                f"outside {cwd}" if rel is None and cwd else "not in paths.allowed_write",
+            )
         rule = match_paths(paths.sensitive, full, rel)
         if rule:
-            self._hit("sensitive", attempt, shown, seq, source, rule)
-            return
-        if paths.task_scope and rel is not None and not attempt:
-            self._task_scope(rel, op, seq, source, fold)
+            return "sensitive", rule
+        return "", ""
 
     def _task_scope(self, rel: str, op: FileOp, seq: int, source: str, fold: SessionFold) -> None:
         if self.scope is None:
