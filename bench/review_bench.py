@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     mb = report["trace"]["bytes"] / 1e6
     print(f"trace: {report['trace']['path']} ({mb:.0f} MB), best of {report['repeat']}")
     print(
-        f"{'workload':<16} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'x assess':>9}  all wall s"
+        f"{'workload':<16} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'x assess':>9} "
+        f"{'x cpu':>7}  all wall s"
     )
     for name, r in report["runs"].items():
         print(

@@ -128,13 +128,13 @@ def render_svg(
     out.append(
         f'<line x1="{LEFT}" y1="{_n(base)}" x2="{LEFT + plot_w}" y2="{_n(base)}" stroke="#57606a"/>'
     )
-    out.append(f'<text x="{LEFT}" y="{_n(base + 16)}" {font} fill="#333">step {lo}</text>')
+    out.append(f'<text x="{LEFT}" y="{_n(base + 14)}" {font} fill="#333">step {lo}</text>')
     out.append(
-        f'<text x="{LEFT + plot_w}" y="{_n(base + 16)}" text-anchor="end" {font} '
+        f'<text x="{LEFT + plot_w}" y="{_n(base + 14)}" text-anchor="end" {font} '
         f'fill="#333">step {hi}</text>'
     )
     out.append(
-        f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 12}" text-anchor="middle" {font} '
+        f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 22}" text-anchor="middle" {font} '
         'fill="#333">step (event sequence number in the trace)</text>'
     )
     cost_top = _money(max(costs)) if costs else "unpriced"
@@ -148,11 +148,11 @@ def render_svg(
         f'<text x="{LEFT + plot_w + 6}" y="{_n(base)}" {font} fill="{CONTEXT_LINE}">0</text>'
     )
     out.append(
-        f'<text x="{LEFT}" y="{HEIGHT - 30}" {font} fill="{COST_LINE}">'
+        f'<text x="{LEFT}" y="{HEIGHT - 6}" {font} fill="{COST_LINE}">'
         "━ cumulative cost (left axis)</text>"
-        f'<text x="{LEFT + 220}" y="{HEIGHT - 30}" {font} fill="{CONTEXT_LINE}">'
+        f'<text x="{LEFT + 220}" y="{HEIGHT - 6}" {font} fill="{CONTEXT_LINE}">'
         "┅ context size per call (right axis)</text>"
-        f'<text x="{LEFT + 480}" y="{HEIGHT - 30}" {font} fill="{MARK_COLOURS["high"]}">'
+        f'<text x="{LEFT + 480}" y="{HEIGHT - 6}" {font} fill="{MARK_COLOURS["high"]}">'
         "● numbered marks: findings and the first harmful step</text>"
     )
     out.append("</svg>")

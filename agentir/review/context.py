@@ -119,7 +119,8 @@ def build(inputs: ReviewInputs) -> dict[str, Any]:
         "charts": [chart(ev, display) for ev in sessions],
     }
     context["warnings"] = _warnings(context, inputs)
-    return scrub(context)
+    scrubbed: dict[str, Any] = scrub(context)
+    return scrubbed
 
 
 def _deadline_text(d: Mapping[str, Any]) -> str:
@@ -254,7 +255,7 @@ def _actions(inc: Incident, now: datetime) -> dict[str, Any]:
             "at least one structural guardrail (a permission removed, a budget or loop limit "
             "enforced, a path restriction, a blocking hook, a credential revoked)."
         )
-    unowned = [i["id"] for i in items if not i["owner"] or not i["due"]]
+    unowned = [str(i["id"]) for i in items if not i["owner"] or not i["due"]]
     if unowned:
         warnings.append(f"Action item(s) without an owner or a due date: {', '.join(unowned)}.")
     return {
@@ -284,11 +285,20 @@ def _tests(inc: Incident) -> dict[str, Any]:
             markdown = None
         else:
             made = [
-                Suggestion(**{k: (v if v is not None else "") for k, v in s.items()})
+                Suggestion(
+                    **{k: str(s[k] or "") for k in keys if k != "line"}, line=_int(s["line"])
+                )
                 for s in suggestions
             ]
             markdown = render_suggestions_md(made, level=3)
     return {"suggestions": suggestions, "markdown": markdown}
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _warnings(context: Mapping[str, Any], inputs: ReviewInputs) -> list[str]:

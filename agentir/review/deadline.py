@@ -37,4 +37,4 @@ def _row(due: datetime | None, state: str, left: int | None, basis: str) -> dict
 
 def is_overdue(incident: Incident, now: datetime) -> bool:
     """True while the review is late and not done."""
-    return review_deadline(incident, now)["state"] == "overdue"
+    return bool(review_deadline(incident, now)["state"] == "overdue")
