@@ -231,15 +231,22 @@ def milestones(
     ):
         row(name, stamp, _cite(_entry_for(entries, action)))
     spans = [
-        ("time to detect (first harm → incident opened)", between(first_harm, opened)),
-        ("time to contain (opened → contained)", between(opened, incident.contained_at)),
-        ("time to remediate (opened → remediated)", between(opened, incident.remediated_at)),
-        ("time to review (opened → reviewed)", between(opened, incident.reviewed_at)),
+        ("time to detect (first harm → incident opened)", first_harm, opened),
+        ("time to contain (opened → contained)", opened, incident.contained_at),
+        ("time to remediate (opened → remediated)", opened, incident.remediated_at),
+        ("time to review (opened → reviewed)", opened, incident.reviewed_at),
     ]
-    durations = [
-        {"name": n, "seconds": None if s is None else int(s), "text": duration(s) or "not yet"}
-        for n, s in spans
-    ]
+    durations = []
+    for name, start, end in spans:
+        seconds = between(start, end)
+        missing = "no harmful step found" if start is None else "not yet"
+        durations.append(
+            {
+                "name": name,
+                "seconds": None if seconds is None else int(seconds),
+                "text": duration(seconds) or missing,
+            }
+        )
     return {"milestones": rows, "durations": durations}
 
 

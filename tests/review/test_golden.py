@@ -3,6 +3,7 @@ from the hand-written fixture. Regenerate with `pytest tests/review --update-gol
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,19 @@ def test_codex_sample_review_matches_golden(
     text = case.render(fmt)
     assert "019a93b9-f380-7600-98ff-940e6b99603c" in text
     check(f"codex-019a93b9.review.{fmt}", text, update_golden)
+
+
+def test_markdown_tables_keep_their_columns(checkout: Case) -> None:
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(checkout.render("md"))
+    tables = re.findall(r"<table>.*?</table>", html, re.S)
+    assert len(tables) >= 8
+    for table in tables:
+        head, body = table.split("</thead>")
+        width = len(re.findall(r"<th[ >]", head))
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+            assert len(re.findall(r"<td[ >]", row)) == width, row
 
 
 def test_same_inputs_give_the_same_review(checkout: Case) -> None:
