@@ -30,7 +30,7 @@ def scan(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="PATH...",
+            metavar="PATH",
             show_default=False,
             help="Trace files or folders (read recursively). Default: ~/.claude/projects, "
             "~/.codex/sessions, ~/.gemini/tmp, ~/.openhands/… (those that exist).",
