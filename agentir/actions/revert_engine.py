@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -122,7 +123,10 @@ def write_editor(folder: Path, messages: dict[str, str]) -> dict[str, str]:
         (folder / sha).write_text(text, encoding="utf-8")
     script = folder / "editor.sh"
     script.write_text(_EDITOR.format(dir=shlex.quote(str(folder))), encoding="utf-8")
-    return {"GIT_EDITOR": f"sh {shlex.quote(str(script))}"}
+    script.chmod(0o700)
+    # git execs a plain path directly, but wraps anything with shell characters in `sh -c`
+    plain = re.fullmatch(r"[A-Za-z0-9_./-]+", str(script)) is not None
+    return {"GIT_EDITOR": str(script) if plain else f"sh {shlex.quote(str(script))}"}
 
 
 def run_reverts(
