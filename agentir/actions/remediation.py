@@ -146,6 +146,20 @@ class Sink:
         """The incident (for runbook checks and template values)."""
         return self._store.get(self.incident) if self._store is not None else None
 
+    def incident_traces(self) -> list[Path]:
+        """The incident's traces; a trace gone from its place is read from the evidence copy."""
+        if self._store is None:
+            return []
+        copies = {r.path: r.name for r in self._store.evidence(self.incident)}
+        evidence = self._store.path(self.incident) / "evidence"
+        out: list[Path] = []
+        for trace in self._store.get(self.incident).traces:
+            path = Path(trace)
+            if not path.exists() and trace in copies:
+                path = evidence / copies[trace]
+            out.append(path)
+        return out
+
     def incident_dir(self) -> str | None:
         """The incident's folder."""
         return str(self._store.path(self.incident)) if self._store is not None else None

@@ -17,33 +17,38 @@ reads which reverts the branch already has, and finishes the rest.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
-import os
-import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentir.actions import revert_engine as engine
+from agentir.actions.revert_state import (
+    REVERTS,
+    State,
+    label_text,
+    load_state,
+    now_iso,
+    plan_item,
+    repo_lock,
+    revert_message,
+    save_state,
+    save_uncommitted,
+    stamp,
+    state_path,
+)
 from agentir.actions.verify import CheckResult, CheckSpec, run_checks, summary
 from agentir.errors import ActionError, GitError
 
 if TYPE_CHECKING:
-    from agentir.actions.revert_plan import PlannedCommit, RevertPlan
+    from agentir.actions.revert_plan import RevertPlan
     from agentir.gitrepo import GitRepo
 
-STATE_FILE = "agentir-remediate.json"
 PAUSE_ENV = "AGENTIR_TEST_PAUSE_AFTER_REVERTS"  # test-only: pause mid-revert so a test can kill
 STRATEGIES = ("stop", "skip")
-_REVERTS = re.compile(r"^This reverts commit ([0-9a-f]{40})", re.MULTILINE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 Recorder = Callable[[str, dict[str, Any]], None]
 Preserver = Callable[[Path], str]
@@ -98,142 +103,6 @@ class ApplyResult:
         return all(r.ok for r in self.after) if self.after else None
 
 
-@dataclass
-class State:
-    """The state file: enough to resume or clean up after a crash."""
-
-    label: str
-    incident: str | None
-    branch: str
-    worktree: str
-    base_commit: str
-    base_branch: str | None
-    items: list[dict[str, Any]]
-    started_at: str
-    phase: str = "reverting"
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    before_done: bool = False
-    before: list[dict[str, Any]] = field(default_factory=list)
-    version: int = 1
-
-
-def state_path(repo: GitRepo) -> Path:
-    """`.git/agentir-remediate.json`."""
-    return repo.common_dir / STATE_FILE
-
-
-def load_state(repo: GitRepo) -> State | None:
-    """The state of an unfinished remediation, or None."""
-    path = state_path(repo)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        known = set(State.__dataclass_fields__)
-        return State(**{k: v for k, v in data.items() if k in known})
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, TypeError) as exc:
-        raise GitError(
-            f"{path} is unreadable ({exc})",
-            hint=f"remove {path}, the {_worktree_hint(repo)} and the agentir/revert-* branch",
-        ) from None
-
-
-def _save_state(repo: GitRepo, state: State) -> None:
-    path = state_path(repo)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def _worktree_hint(repo: GitRepo) -> str:
-    return f"worktrees under {repo.common_dir / 'agentir'}"
-
-
-@contextlib.contextmanager
-def repo_lock(repo: GitRepo) -> Iterator[None]:
-    """One remediation at a time per repository (released by the OS even on SIGKILL)."""
-    path = engine.agentir_dir(repo) / "remediate.lock"
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise GitError(
-                "another agentir remediate is running on this repository",
-                hint="wait for it to finish (its lock is .git/agentir/remediate.lock)",
-            ) from None
-        yield
-
-
-def revert_message(commit: PlannedCommit | dict[str, Any], label_text: str) -> str:
-    """Revert "<subject>" + git's own trailer line + the incident, the original and the reasons."""
-    data = commit if isinstance(commit, dict) else _item(commit)
-    subject = _CONTROL.sub(" ", str(data["subject"]))[:200]
-    lines = [
-        f'Revert "{subject}"',
-        "",
-        f"This reverts commit {data['sha']}.",
-        "",
-        f"{label_text}: reverting agent commit {data['sha'][:10]} ({data['why']})",
-    ]
-    if data.get("mainline"):
-        lines.append("Merge commit: reverted against its first parent (-m 1).")
-    return "\n".join(lines) + "\n"
-
-
-def _item(c: PlannedCommit) -> dict[str, Any]:
-    why = ", ".join(dict.fromkeys(r.detail if r.kind == "marker" else _SHORT.get(r.kind, r.kind)
-                                  for r in c.reasons))  # fmt: skip
-    return {"sha": c.sha, "subject": c.subject, "mainline": c.mainline, "why": why[:400]}
-
-
-_SHORT = {
-    "printed_hash": "hash printed in the trace",
-    "session_link": "names the session",
-    "window": "made during the session",
-    "after_start_head": "made after the session's start commit",
-    "paths": "changes the session's files",
-    "merge": "merge commit",
-    "include_other": "--include-other",
-}
-
-
-def label_text(plan_label: str, incident: str | None) -> str:
-    """'agentir incident INC-…' or 'agentir session <id>' for messages and stash names."""
-    return f"agentir incident {incident}" if incident else f"agentir session {plan_label}"
-
-
-def save_uncommitted(repo: GitRepo, plan: RevertPlan, folder: Path) -> Path | None:
-    """Write the session's uncommitted changes to `folder` (a patch plus untracked copies)."""
-    changes = plan.uncommitted.agent_files
-    if not changes:
-        return None
-    folder.mkdir(parents=True, exist_ok=True)
-    tracked = [p for p, code in changes if code != "??"]
-    untracked = [p for p, code in changes if code == "??"]
-    if tracked:
-        patch = repo.run_bytes("diff", "HEAD", "--binary", "--no-color", "--", *tracked)
-        (folder / "agent-changes.patch").write_bytes(patch)
-    for rel in untracked:
-        source = repo.root / rel
-        if source.is_file() and not source.is_symlink():
-            dest = folder / "untracked" / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest)
-    manifest = {
-        "repo": str(repo.root),
-        "head": plan.base_commit,
-        "branch": plan.base_branch,
-        "tracked": tracked,
-        "untracked": untracked,
-        "restore": "cd <repo> && git apply --index agent-changes.patch; copy untracked/* back",
-        "saved_at": _now(),
-    }
-    (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return folder
-
-
 def apply_plan(
     repo: GitRepo,
     plan: RevertPlan,
@@ -256,7 +125,7 @@ def apply_plan(
                 f"{state_path(repo)} and the branch {state.branch}",
             )
         saved = None
-        folder = save_uncommitted(repo, plan, scratch / f"uncommitted-{_stamp()}")
+        folder = save_uncommitted(repo, plan, scratch / f"uncommitted-{stamp()}")
         if folder is not None:
             saved = preserve(folder)
             record("remediate.uncommitted_saved", {"files": [p for p, _ in plan.uncommitted.agent_files], "saved_to": saved})  # fmt: skip
@@ -296,10 +165,10 @@ def _new_state(repo: GitRepo, plan: RevertPlan) -> State:
         worktree=str(worktree),
         base_commit=plan.base_commit,
         base_branch=plan.base_branch,
-        items=[_item(c) for c in plan.reverts],
-        started_at=_now(),
+        items=[plan_item(c) for c in plan.reverts],
+        started_at=now_iso(),
     )
-    _save_state(repo, state)  # first, so a crash right after leaves something to clean up
+    save_state(repo, state)  # first, so a crash right after leaves something to clean up
     return state
 
 
@@ -322,7 +191,7 @@ def _run(
         record("remediate.verify.before", summary(before))
         engine.reset_worktree(repo, worktree)
     state.before_done = True
-    _save_state(repo, state)
+    save_state(repo, state)
     done = _done(repo, state)
     skipped_shas = {s["sha"] for s in state.skipped}
     todo = [i for i in state.items if i["sha"] not in done and i["sha"] not in skipped_shas]
@@ -336,7 +205,7 @@ def _run(
         if stop.kind == "conflict" and options.strategy == "stop":
             return False
         state.skipped.append({"sha": stop.sha, "kind": stop.kind, "files": list(stop.files)})
-        _save_state(repo, state)
+        save_state(repo, state)
         return True
 
     between = _pause_hook(repo, worktree, options.pause_after, len(done))
@@ -364,7 +233,7 @@ def _run(
             "or resolve it by hand on a branch of your own",
         )
     state.phase = "verifying"
-    _save_state(repo, state)
+    save_state(repo, state)
     after: list[CheckResult] = []
     if options.checks:
         after = run_checks(options.checks, worktree / plan.prefix, "after")
@@ -413,7 +282,7 @@ def _done(repo: GitRepo, state: State) -> set[str]:
     if not repo.branch_exists(state.branch):
         return set()
     text = repo.run("log", "--format=%B", f"{state.base_commit}..refs/heads/{state.branch}").out
-    return set(_REVERTS.findall(text))
+    return set(REVERTS.findall(text))
 
 
 def _reverted(repo: GitRepo, state: State) -> tuple[Reverted, ...]:
@@ -427,7 +296,7 @@ def _reverted(repo: GitRepo, state: State) -> tuple[Reverted, ...]:
     found: list[Reverted] = []
     for record in out.split("\x1e"):
         sha, _, body = record.strip().partition("\x1f")
-        match = _REVERTS.search(body)
+        match = REVERTS.search(body)
         if sha and match:
             found.append(Reverted(match.group(1), sha, subjects.get(match.group(1), "")))
     return tuple(found)
@@ -455,8 +324,6 @@ def _finish_stash(
     )
     sha = repo.stash_push(message)
     record("remediate.stashed", {"stash": sha, "message": message})
-    from dataclasses import replace
-
     return replace(result, stash=f"{sha} ({message})")
 
 
@@ -488,11 +355,3 @@ def verify_branch(
         raise GitError(f"no branch {branch}", hint="run `agentir remediate --yes` first")
     with engine.throwaway_worktree(repo, f"refs/heads/{branch}") as worktree:
         return run_checks(checks, worktree / prefix, "verify")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

@@ -86,7 +86,7 @@ def remediate(
         raise UsageError(f"--strategy {strategy!r}", hint="use stop or skip")
     sink = Sink(incident, out)
     record = sink.incident_record()
-    traces = list(trace or []) or [Path(t) for t in (record.traces if record else [])]
+    traces = list(trace or []) or sink.incident_traces()
     if not traces:
         raise UsageError("no trace to read", hint="pass --trace FILE (or an incident with traces)")
     sessions, notes = load_sessions(traces, session or [], record.sessions if record else [])
@@ -231,6 +231,7 @@ def _show(
 ) -> None:
     if json_out:
         data = {"dry_run": dry_run, "plan": plan, "result": result, "checklist_added": added}
+        data["verified"] = result.verified if result is not None else None
         errors = []
         if code:
             errors = [{"code": "verification_failed", "message": "checks fail on the branch"}]

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from agentir.actions.revert import STATE_FILE, ApplyOptions, apply_plan, verify_branch
+from agentir.actions.revert import ApplyOptions, apply_plan, verify_branch
 from agentir.actions.revert_plan import RevertPlan, build_plan
+from agentir.actions.revert_state import STATE_FILE
 from agentir.actions.verify import parse_check
 from agentir.analysis.assess import assess_trace
 from agentir.errors import GitError

@@ -239,3 +239,18 @@ def test_interactive_confirmation(setup: tuple[Repo, Path]) -> None:
     child.close()
     assert child.exitstatus == 0
     assert f"agentir/revert-{SID[:8]}" in repo.git("branch")
+
+
+def test_incident_trace_moved_away_is_read_from_its_evidence_copy(
+    setup: tuple[Repo, Path],
+) -> None:
+    repo, trace = setup
+    store = IncidentStore()
+    incident = store.open("agent broke the app", "SEV1", sessions=[SID], traces=[trace])
+    store.add_evidence(incident.id, trace)
+    trace.unlink()
+    res = invoke(incident.id, "--repo", str(repo.path), "--dry-run", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)["data"]
+    assert len(data["plan"]["reverts"]) == 4
+    assert data["verified"] is None
