@@ -156,13 +156,20 @@ class GitRepo:
             "env": dict(env) if env else None,
             "kill_after_timeout": timeout,
         }
-        if stdin is not None:
-            with tempfile.TemporaryFile() as handle:
-                handle.write(stdin)
-                handle.seek(0)
-                status, out, err = self._repo.git.execute(command, istream=handle, **kwargs)
-        else:
-            status, out, err = self._repo.git.execute(command, **kwargs)
+        from git.exc import GitCommandNotFound
+
+        try:
+            if stdin is not None:
+                with tempfile.TemporaryFile() as handle:
+                    handle.write(stdin)
+                    handle.seek(0)
+                    status, out, err = self._repo.git.execute(command, istream=handle, **kwargs)
+            else:
+                status, out, err = self._repo.git.execute(command, **kwargs)
+        except GitCommandNotFound:
+            raise GitError(
+                "the git program was not found", hint="install git, or fix PATH"
+            ) from None
         result = Completed(
             int(status or 0),
             out if isinstance(out, str) else "",
