@@ -32,22 +32,34 @@ def register(app: typer.Typer) -> None:
 @guarded("remediate")
 def remediate(
     incident: Annotated[
-        str | None, typer.Argument(help="Incident id (or prefix, or 'latest'); optional.")
+        str | None,
+        typer.Argument(
+            help="Incident id (or prefix, or 'latest'); optional.", metavar="[INCIDENT]"
+        ),
     ] = None,
     repo: Annotated[
-        Path | None, typer.Option("--repo", help="The repository (default: the session's cwd).")
+        Path | None,
+        typer.Option("--repo", metavar="PATH", help="The repository (default: the session's cwd)."),
     ] = None,
     trace: Annotated[
         list[Path] | None,
-        typer.Option("--trace", help="Agent trace (repeatable; default: the incident's traces)."),
+        typer.Option(
+            "--trace",
+            metavar="FILE",
+            help="Agent trace (repeatable; default: the incident's traces).",
+        ),
     ] = None,
     session: Annotated[
-        list[str] | None, typer.Option("--session", help="Only this session id (repeatable).")
+        list[str] | None,
+        typer.Option("--session", metavar="ID", help="Only this session id (repeatable)."),
     ] = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
     strategy: Annotated[
-        str, typer.Option("--strategy", help="On a conflict: stop (undo everything) or skip.")
+        str,
+        typer.Option(
+            "--strategy", metavar="stop|skip", help="On a conflict: stop (undo everything) or skip."
+        ),
     ] = "stop",
     stash: Annotated[
         bool, typer.Option("--stash", help="Stash a dirty working tree (after the reverts).")
@@ -57,25 +69,37 @@ def remediate(
     ] = False,
     check: Annotated[
         list[str] | None,
-        typer.Option("--check", help="A check command, e.g. 'pytest -q' (repeatable; no shell)."),
+        typer.Option(
+            "--check",
+            metavar="CMD",
+            help="A check command, e.g. 'pytest -q' (repeatable; no shell).",
+        ),
     ] = None,
     check_timeout: Annotated[
-        float, typer.Option("--check-timeout", help="Seconds per --check.")
+        float, typer.Option("--check-timeout", metavar="SECONDS", help="Seconds per --check.")
     ] = 600.0,
     include_other: Annotated[
         bool, typer.Option("--include-other", help="Also revert other agent commits.")
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Evidence folder when there is no incident.")
+        Path | None,
+        typer.Option("--out", metavar="DIR", help="Evidence folder when there is no incident."),
     ] = None,
     runbooks: Annotated[
-        Path | None, typer.Option("--runbooks", help="Folder of runbooks overriding the defaults.")
+        Path | None,
+        typer.Option(
+            "--runbooks", metavar="DIR", help="Folder of runbooks overriding the defaults."
+        ),
     ] = None,
     slack: Annotated[
-        float, typer.Option("--window-slack", help="Seconds added around the session window.")
+        float,
+        typer.Option(
+            "--window-slack", metavar="SECONDS", help="Seconds added around the session window."
+        ),
     ] = 120.0,
     lookback: Annotated[
-        float, typer.Option("--lookback-days", help="How far before the session to scan.")
+        float,
+        typer.Option("--lookback-days", metavar="DAYS", help="How far before the session to scan."),
     ] = 30.0,
     json_out: JsonOpt = False,
 ) -> None:
