@@ -34,7 +34,7 @@ def remediate(
     incident: Annotated[
         str | None,
         typer.Argument(
-            help="Incident id (or prefix, or 'latest'); optional.", metavar="[INCIDENT]"
+            help="Incident id (or prefix, or 'latest'); optional.", metavar="INCIDENT"
         ),
     ] = None,
     repo: Annotated[
