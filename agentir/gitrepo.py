@@ -12,9 +12,10 @@ Callers import this module lazily so that `agentir --help` never loads GitPython
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +29,9 @@ NOTES_REF = "refs/notes/ai"
 # `git log --format` separators: control characters plus a random token per call, because a
 # commit message (written by the agent under investigation) could contain any fixed marker.
 _LOG_FIELDS = ("%H", "%P", "%an", "%ae", "%cn", "%ce", "%at", "%ct")
+
+
+_REVERTS = re.compile(r"This reverts commit ([0-9a-f]{40})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +240,13 @@ class GitRepo:
         """True when `ancestor` is reachable from `descendant`."""
         return self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False).ok
 
+    def reverted_between(self, base: str, tip: str) -> set[str]:
+        """Full hashes that commits in `base..tip` say they revert ("This reverts commit X")."""
+        out = self.run(
+            "log", "--format=%B", "--grep=This reverts commit", "-F", f"{base}..{tip}", "--"
+        ).out
+        return set(_REVERTS.findall(out))
+
     def log(
         self,
         revs: Sequence[str] = ("HEAD",),
@@ -417,6 +428,115 @@ class GitRepo:
     def delete_branch(self, name: str) -> None:
         """Delete a local branch (ours: the half-made revert branch)."""
         self.run("branch", "-D", name, check=False)
+
+
+# -- investigation and sharing (agentir similar, incident tests, incident share) -------------
+# Owned by the similar/share helper: patches of many commits in one call, an agent's commits
+# since a date, file contents at a commit, and committing a shared folder.
+
+MAX_PATCH_BYTES = 1 << 20  # per commit: a vendored blob must not fill memory
+
+
+@dataclass(frozen=True, slots=True)
+class CommitPatch:
+    """A commit with its patch text against the first parent (cut at MAX_PATCH_BYTES)."""
+
+    commit: CommitInfo
+    diff: str
+    truncated: bool = False
+
+
+def patches(repo: GitRepo, shas: Sequence[str]) -> dict[str, tuple[str, bool]]:
+    """sha -> (patch text, truncated) for many commits in ONE `git log --no-walk -p` call.
+
+    Revisions go through stdin (no argument-length limit); textconv and external diff drivers
+    are off, since the repository's config is untrusted during an incident."""
+    wanted = list(dict.fromkeys(s for s in shas if s and "\n" not in s))
+    if not wanted:
+        return {}
+    token = secrets.token_hex(6)
+    rs = f"\x1e{token}\x1e"
+    res = repo.run(
+        "log", "--stdin", "--no-walk=unsorted", "-p", "--no-color", "--no-ext-diff",
+        "--no-textconv", "--diff-merges=first-parent", "--no-renames", f"--format={rs}%H",
+        stdin="".join(f"{s}\n" for s in wanted).encode(), binary=True,
+    )  # fmt: skip
+    out: dict[str, tuple[str, bool]] = {}
+    for record in res.raw.split(rs.encode()):
+        sha, _, body = record.partition(b"\n")
+        sha_text = sha.decode("ascii", "replace").strip()
+        if not sha_text:
+            continue
+        cut = len(body) > MAX_PATCH_BYTES
+        text = body[:MAX_PATCH_BYTES].decode("utf-8", "replace")
+        out[sha_text] = (text, cut)
+    return out
+
+
+def commits_by_agent_since(
+    repo: GitRepo,
+    is_agent: Callable[[CommitInfo], bool],
+    since: datetime | None,
+    revs: Sequence[str] = ("HEAD",),
+) -> tuple[int, list[CommitPatch]]:
+    """(commits read, the agent's commits with their patches), newest first.
+
+    Two git calls whatever the history's size: one `git log --name-only` over the range (with
+    refs/notes/ai when present), then one `git log --no-walk -p` for the commits `is_agent`
+    picks, so humans' patches are never generated."""
+    notes = repo.has_ref(NOTES_REF)
+    commits = repo.log(revs, since=since, notes=notes)
+    picked = [c for c in commits if is_agent(c)]
+    texts = patches(repo, [c.sha for c in picked])
+    found = []
+    for c in picked:
+        text, cut = texts.get(c.sha, ("", False))
+        found.append(CommitPatch(c, text, cut))
+    return len(commits), found
+
+
+def read_blobs(repo: GitRepo, specs: Sequence[str], limit: int = MAX_PATCH_BYTES) -> dict[str, str]:
+    """`rev:path` -> text for many blobs in ONE `git cat-file --batch` call (missing, binary or
+    larger than `limit` ones are left out)."""
+    wanted = list(dict.fromkeys(s for s in specs if s and "\n" not in s))
+    if not wanted:
+        return {}
+    raw = repo.run(
+        "cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode(), binary=True,
+        check=False,
+    ).raw  # fmt: skip
+    out: dict[str, str] = {}
+    pos = 0
+    for spec in wanted:
+        end = raw.find(b"\n", pos)
+        if end < 0:
+            break
+        header = raw[pos:end].split()
+        pos = end + 1
+        if len(header) != 3 or not header[2].isdigit():
+            continue  # "<spec> missing"
+        size = int(header[2])
+        body = raw[pos : pos + size]
+        pos += size + 1
+        if header[1] == b"blob" and size <= limit and b"\0" not in body[:8000]:
+            out[spec] = body.decode("utf-8", "replace")
+    return out
+
+
+def commit_folder(repo: GitRepo, paths: Sequence[str], message: str) -> str | None:
+    """Stage `paths` (relative to the root) and commit only them; None when nothing changed.
+
+    Hooks stay off (NO_HOOKS). A repository with no identity configured gets agentir's."""
+    repo.run("add", "-A", "--", *paths, hooks=False)
+    staged = repo.run("diff", "--cached", "--quiet", "--", *paths, check=False)
+    if staged.ok:
+        return None
+    identity: list[str] = []
+    for key, value in (("user.name", "agentir"), ("user.email", "agentir@localhost")):
+        if not repo.run("config", "--get", key, check=False).out.strip():
+            identity += ["-c", f"{key}={value}"]
+    repo.run(*identity, "commit", "-q", "--no-gpg-sign", "-m", message, "--", *paths, hooks=False)
+    return repo.head()
 
 
 def _last_line(exc: Exception) -> str:

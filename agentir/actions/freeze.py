@@ -1,10 +1,13 @@
 """The deploy freeze: the session's commits recorded on the incident, and the gate that checks them.
 
 `agentir gate` is what a deploy pipeline runs: it blocks while an incident that is not yet
-remediated (status open or contained) has an active freeze covering a commit in the history
-of the commit being deployed, i.e. a frozen commit that is an ancestor of (or equal to) it.
-The freeze ends when the incident is remediated, reviewed or closed, or when it is lifted
-with a reason (recorded on the timeline).
+reviewed or closed (status open, contained or remediated) has an active freeze covering a
+commit in the history of the commit being deployed — a frozen commit that is an ancestor of
+(or equal to) it — unless that history also holds a revert of the frozen commit. So the
+`agentir/revert-…` branch, and the main branch once it is merged, deploy; the main branch
+still carrying the agent's commits does not, even after remediation built the revert
+branch. The freeze ends when the incident is reviewed or closed, or when it is lifted with
+a reason (recorded on the timeline).
 
 A frozen commit unknown to the repository being gated cannot be in its history, so it does
 not block; the gate lists it so the responder can see the freeze was recorded for another
@@ -22,7 +25,7 @@ from typing import Any
 from agentir.errors import AgentirError, GitError, IncidentError, UsageError
 from agentir.incidents.records import Incident
 
-BLOCKING_STATUSES = ("open", "contained")
+BLOCKING_STATUSES = ("open", "contained", "remediated")
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 _UNSAFE_REF = re.compile(r"[\s\x00-\x1f\x7f]")
 
@@ -235,7 +238,7 @@ def evaluate_gate(store: Any, repo: Path, ref: str = "HEAD") -> GateResult:
             if full is None:
                 unknown.setdefault(frozen, None)
                 continue
-            if is_ancestor(git, full, commit):
+            if is_ancestor(git, full, commit) and full not in git.reverted_between(full, commit):
                 blocks.append(
                     Block(incident.id, incident.title, incident.severity, incident.status, full)
                 )

@@ -107,6 +107,22 @@ class Sink:
         if self._store is not None:
             self._store.append(self.incident, action, clean)
 
+    def mark_remediated(self, branch: str | None, verified: bool | None) -> bool:
+        """Move the incident to `remediated` (the deploy gate still wants the reverts merged)."""
+        if self._store is None:
+            return False
+        incident = self._store.get(self.incident)
+        if incident.status not in ("open", "contained"):
+            return False
+        proof = {True: "the checks pass on it", None: "no verification check was configured"}
+        self._store.set_status(
+            self.incident,
+            "remediated",
+            reason=f"agent commits reverted on {branch}; {proof[verified]}",
+            details={"branch": branch, "verified": verified},
+        )
+        return True
+
     def folder(self) -> Path:
         """Where evidence goes without an incident (created on first use)."""
         if self.out is None:

@@ -35,8 +35,9 @@ def gate(
     ] = "",
     json_out: JsonOpt = False,
 ) -> None:
-    """Exit 4 while an incident that is not yet remediated has a deploy freeze on a commit in
-    the history of --commit (an ancestor of it, or the commit itself), naming the incident
+    """Exit 4 while an incident that is not yet reviewed or closed has a deploy freeze on a
+    commit in the history of --commit (an ancestor of it, or the commit itself) that the
+    history does not revert, naming the incident
     and the commit; exit 0 when the deploy may go ahead; exit 1 when the gate cannot decide
     (not a repository, unknown commit, unreadable incident) - a pipeline fails closed on any
     non-zero code. `--lift INCIDENT --reason TEXT` lifts a freeze (recorded)."""
@@ -83,8 +84,8 @@ def gate(
             )
         err.print(
             safe(
-                "the freeze ends when the incident is remediated, or with "
-                "`agentir gate --lift INCIDENT --reason ...`"
+                "deploy the agentir/revert-... branch (or merge it first); the freeze ends when "
+                "the incident is reviewed or closed, or with `agentir gate --lift INCIDENT --reason ...`"
             )
         )
     else:

@@ -33,9 +33,7 @@ def register(app: typer.Typer) -> None:
 def remediate(
     incident: Annotated[
         str | None,
-        typer.Argument(
-            help="Incident id (or prefix, or 'latest'); optional.", metavar="INCIDENT"
-        ),
+        typer.Argument(help="Incident id (or prefix, or 'latest'); optional.", metavar="INCIDENT"),
     ] = None,
     repo: Annotated[
         Path | None,
@@ -210,6 +208,16 @@ def _apply(
     if sink.incident is None and sink.out is not None:
         stderr_console().print(f"agentir remediate: evidence written to {sink.out}")
     failed = result.verified is False
+    if (
+        not failed
+        and result.branch
+        and not result.skipped
+        and sink.mark_remediated(result.branch, result.verified)
+    ):
+        stderr_console().print(
+            f"agentir remediate: incident {sink.incident} is remediated; merge {result.branch} to "
+            "deploy (the deploy gate blocks history that still carries the agent's commits)"
+        )
     _show(plan, result, added, json_out, dry_run=False, code=int(ExitCode.ERROR) if failed else 0)
     if failed:
         stderr_console().print(

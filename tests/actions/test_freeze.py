@@ -17,7 +17,7 @@ from agentir.actions.freeze import (
 )
 from agentir.errors import GitError, IncidentError, UsageError
 from agentir.incidents.store import IncidentStore
-from tests.actions.contain_helpers import Repo, make_repo
+from tests.actions.contain_helpers import Repo, git, make_repo
 
 
 @pytest.fixture
@@ -79,6 +79,9 @@ def test_gate_passes_once_remediated_or_lifted(repo: Repo) -> None:
     store.set_status(first, "contained")
     assert evaluate_gate(store, repo.path).blocked  # contained is not remediated
     store.set_status(first, "remediated")
+    # remediation built a revert branch, but main still carries the agent's commit
+    assert {b.incident for b in evaluate_gate(store, repo.path).blocks} == {first, second}
+    store.set_status(first, "closed", reason="reverted and merged by hand")
     assert [b.incident for b in evaluate_gate(store, repo.path).blocks] == [second]
 
     with pytest.raises(UsageError):
@@ -89,6 +92,15 @@ def test_gate_passes_once_remediated_or_lifted(repo: Repo) -> None:
     assert lifted[0].details["reason"] == "hotfix verified by hand"
     with pytest.raises(IncidentError):
         lift_freeze(store, second, "again")
+
+
+def test_a_history_holding_the_revert_deploys(repo: Repo) -> None:
+    store = IncidentStore()
+    frozen_incident(store, repo)
+    assert evaluate_gate(store, repo.path).blocked
+    git(repo.path, "revert", "--no-edit", repo.agent)  # as on the agentir/revert-… branch
+    assert not evaluate_gate(store, repo.path).blocked
+    assert evaluate_gate(store, repo.path, repo.later).blocked  # the commit before the revert
 
 
 def test_unknown_commits_do_not_block_and_unreadable_incidents_fail_closed(repo: Repo) -> None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 
 from agentir.cli.app import app
 from agentir.incidents.store import IncidentStore
-from tests.actions.contain_helpers import RUNBOOKS, Repo, make_repo
+from tests.actions.contain_helpers import RUNBOOKS, Repo, git, make_repo
 from tests.actions.test_processes import Spawned, is_dead
 
 WIDE = {"COLUMNS": "200", "NO_COLOR": "1"}
@@ -39,7 +39,7 @@ def spawned(tmp_path: Path) -> Iterator[Spawned]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux processes")
-def test_contain_freezes_and_the_gate_blocks_until_remediated(repo: Repo, spawned: Spawned) -> None:
+def test_contain_freezes_and_the_gate_blocks_until_the_revert_deploys(repo: Repo, spawned: Spawned) -> None:
     pid = spawned.loop("agent-worker")
     contained = run(
         "contain", "--pid", str(pid), "--kill", "--grace", "0.5", "--yes",
@@ -62,6 +62,9 @@ def test_contain_freezes_and_the_gate_blocks_until_remediated(repo: Repo, spawne
     assert run("gate", "--repo", str(repo.path), "--commit", repo.base).exit_code == 0
 
     IncidentStore().set_status(ref, "remediated")  # what `agentir remediate` does when done
+    # main still carries the agent's commit until the revert branch is merged
+    assert run("gate", "--repo", str(repo.path)).exit_code == 4
+    git(repo.path, "revert", "--no-edit", repo.agent)
     assert run("gate", "--repo", str(repo.path)).exit_code == 0
 
 

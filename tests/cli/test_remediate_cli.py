@@ -102,6 +102,8 @@ def test_apply_with_incident_records_timeline_checklist_and_evidence(
     ):  # fmt: skip
         assert expected in actions
     record = store.get(incident.id)
+    assert record.status == "remediated" and record.remediated_at is not None
+    assert "status.remediated" in actions
     items = {i.kind: i for i in record.checklist}
     assert items["secret_exposure"].status == "pending"
     assert "fingerprint" in items["secret_exposure"].text
