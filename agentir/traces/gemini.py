@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from agentir.analysis.tools import changes_of_tool, exit_code_in, shell_command_of
 from agentir.model import (
     ErrorEvent,
     Event,
@@ -51,9 +52,8 @@ from agentir.traces.base import (
     loads,
     parse_ts,
 )
-from agentir.traces.genai_doc import load_document
 from agentir.traces.otel import first_key
-from agentir.traces.tool_kinds import exit_code_in, file_changes, shell_command
+from agentir.traces.whole_json import load_document
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _STATUS_OK = {"success": True, "error": False, "cancelled": False, "canceled": False}
@@ -129,7 +129,7 @@ def _read_jsonl(path: Path, stats: ReadStats) -> tuple[dict[str, Any], list[Item
 
 
 def _read_legacy(path: Path, stats: ReadStats) -> tuple[dict[str, Any], list[Item]]:
-    document = load_document(path, stats, "Gemini CLI session")
+    document = load_document(path, stats, "Gemini CLI session", max_depth=None)
     if not isinstance(document, dict):
         stats.skip("Gemini session is not an object")
         return {}, []
@@ -248,10 +248,10 @@ def _tool(make: Any, call: Mapping[str, Any], suffix: str, ts: Any) -> Iterator[
     call_id = _str(call.get("id"))
     args = json_args(call.get("args"))
     display = call.get("resultDisplay")
-    changes = file_changes(name, args)
+    changes = changes_of_tool(name, args)
     if changes and isinstance(display, dict) and display.get("isNewFile") is True:
         changes = tuple(FileChange(path=c.path, op=FileOp.CREATE) for c in changes)
-    command = shell_command(name, args)
+    command = shell_command_of(name, args)
     workdir = args.get("directory")
     yield make(ToolCall, suffix, call_id=call_id, name=name, args=args, command=command,
                changes=changes, cwd=workdir if isinstance(workdir, str) and workdir else None)  # fmt: skip

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from agentir.analysis.tools import changes_of_tool, exit_code_in, shell_command_of
 from agentir.model import ErrorEvent, Event, Message, ModelCall, ToolCall, ToolResult
 from agentir.traces.base import Emitter, as_str, digest, excerpt
 from agentir.traces.genai_attrs import (
@@ -39,7 +40,6 @@ from agentir.traces.genai_attrs import (
     tool_name,
 )
 from agentir.traces.genai_messages import Msg, parse_jsonish, text_of
-from agentir.traces.tool_kinds import exit_code_in, file_changes, shell_command
 
 _MIN_TS = datetime.min.replace(tzinfo=timezone.utc)
 _MAX_REMEMBERED = 4096  # bound on ids and texts remembered across JSONL batches
@@ -232,8 +232,8 @@ class SpanInterpreter:
                     call_id=call.call_id,
                     name=call.name,
                     args=call.args,
-                    command=shell_command(call.name, call.args),
-                    changes=file_changes(call.name, call.args),
+                    command=shell_command_of(call.name, call.args),
+                    changes=changes_of_tool(call.name, call.args),
                 )
 
     def _tool(self, span: Span, chain: str | None, assigned_id: str | None) -> Iterator[Event]:
@@ -261,8 +261,8 @@ class SpanInterpreter:
             call_id=call_id,
             name=name,
             args=args,
-            command=shell_command(name, args),
-            changes=file_changes(name, args),
+            command=shell_command_of(name, args),
+            changes=changes_of_tool(name, args),
             cwd=workdir if isinstance(workdir, str) and workdir else None,
         )
         yield self._make(

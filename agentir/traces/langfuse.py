@@ -30,10 +30,10 @@ from agentir.traces.base import (
     parse_ts,
 )
 from agentir.traces.genai_attrs import Span, agent_name, model_name
-from agentir.traces.genai_doc import load_document
 from agentir.traces.genai_messages import normalize, parse_jsonish
 from agentir.traces.genai_spans import SpanInterpreter
 from agentir.traces.otel import first_key
+from agentir.traces.whole_json import load_document
 
 _PROMPT_KEYS = ("prompt", "input", "query", "question", "message", "content", "task")
 
@@ -59,7 +59,7 @@ class LangfuseReader(TraceReader):
 
     def read(self, path: Path, stats: ReadStats) -> Iterator[Event]:
         """Events of every exported trace in the file."""
-        document = load_document(path, stats, "Langfuse export")
+        document = load_document(path, stats, "Langfuse export", max_depth=None)
         exports = document if isinstance(document, list) else [document]
         for i, export in enumerate(exports):
             base = f"/{i}" if isinstance(document, list) else ""

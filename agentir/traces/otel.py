@@ -36,9 +36,9 @@ from agentir.traces.base import (
     parse_ts,
 )
 from agentir.traces.genai_attrs import Span, agent_name, model_name, session_key, span_role
-from agentir.traces.genai_doc import load_document
 from agentir.traces.genai_spans import SpanInterpreter
 from agentir.traces.otel_logs import LogRecord, log_agent, log_events, log_session
+from agentir.traces.whole_json import load_document
 
 ENVELOPE_KEYS = ("resourceSpans", "resourceLogs", "resourceMetrics")
 _FIRST_KEY = re.compile(rb'^\s*\[?\s*\{\s*"([^"]{1,64})"\s*:')
@@ -79,7 +79,7 @@ class OtelReader(TraceReader):
                 _collect(value, "", lineno, stats, spans, logs)
                 yield from state.batch(spans, logs)
         else:
-            document = load_document(path, stats, "OTLP/JSON document")
+            document = load_document(path, stats, "OTLP/JSON document", max_depth=None)
             spans, logs = [], []
             _collect(document, "", None, stats, spans, logs)
             yield from state.batch(spans, logs)

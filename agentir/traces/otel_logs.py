@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agentir.analysis.tools import changes_of_tool, exit_code_in, shell_command_of
 from agentir.model import ErrorEvent, Event, Message, ModelCall, ToolCall, ToolResult
 from agentir.traces.base import Emitter, as_int, as_str, digest, excerpt, json_args, opt_int
 from agentir.traces.genai_attrs import KNOWN_AGENTS
-from agentir.traces.tool_kinds import exit_code_in, file_changes, shell_command
 
 _VENDORS = {"claude_code": "claude-code", "codex": "codex", "gemini_cli": "gemini-cli"}
 
@@ -146,8 +146,8 @@ def _tool(em: Emitter, record: LogRecord) -> Iterator[Event]:
         call_id=call_id,
         name=name,
         args=args,
-        command=shell_command(name, args),
-        changes=file_changes(name, args),
+        command=shell_command_of(name, args),
+        changes=changes_of_tool(name, args),
     )
     result = _make(
         em,

@@ -1,9 +1,10 @@
 """Whole-document JSON formats: load with a size cap, salvage a cut-off document, sniff cheaply.
 
-SWE-agent `.traj`, mini-swe-agent `.traj.json` and OpenHands trajectories are one JSON value
-per file, rewritten by the agent as it goes. A kill mid-write leaves a document whose end is
-missing; `load_document` then keeps every element that was complete (and says so in the
-read statistics) rather than refusing the whole trace.
+SWE-agent `.traj`, mini-swe-agent `.traj.json`, OpenHands trajectories, OTLP/JSON, Langfuse
+exports and legacy Gemini sessions are one JSON value per file, rewritten by the agent as it
+goes. A kill mid-write leaves a document whose end is missing; `load_document` then keeps
+every element that was complete (and says so in the read statistics) rather than refusing
+the whole trace: an empty assessment of an incident trace would be worse than an error.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\]]|"', re.DOTALL)
 _CLOSER = {ord("{"): b"}", ord("["): b"]"}
 
 
-def load_document(path: Path, stats: ReadStats, what: str) -> Any:
-    """Parse a whole-file JSON trace; salvage a truncated one; TraceError when unusable."""
+def load_document(
+    path: Path, stats: ReadStats, what: str, *, max_depth: int | None = _SALVAGE_DEPTH
+) -> Any:
+    """Parse a whole-file JSON trace; salvage a truncated one; TraceError when unusable.
+
+    `max_depth` bounds where a salvage may cut (a trajectory step sits at depth 1-3; OTLP
+    spans sit six levels down, so span formats pass None: any depth).
+    """
     size = file_size(path)
     if size > MAX_DOCUMENT_BYTES:
         raise TraceError(
@@ -46,7 +53,7 @@ def load_document(path: Path, stats: ReadStats, what: str) -> Any:
         return loads(raw)
     except ValueError:
         pass
-    salvaged = salvage_truncated(raw)
+    salvaged = salvage_truncated(raw, max_depth)
     if salvaged is None:
         raise TraceError(
             f"{path} is not valid JSON and cannot be salvaged as a cut-off {what}",
@@ -57,7 +64,7 @@ def load_document(path: Path, stats: ReadStats, what: str) -> Any:
     return salvaged[0]
 
 
-def salvage_truncated(raw: bytes) -> tuple[Any, int] | None:
+def salvage_truncated(raw: bytes, max_depth: int | None = _SALVAGE_DEPTH) -> tuple[Any, int] | None:
     """The longest parseable prefix of a cut-off JSON document, closed, and its length.
 
     Only a document whose end is missing (containers still open at end of file) is
@@ -78,7 +85,7 @@ def salvage_truncated(raw: bytes) -> tuple[Any, int] | None:
             opener = stack.pop()
             if _CLOSER[opener] != token:
                 return None
-            if 1 <= len(stack) <= _SALVAGE_DEPTH:
+            if len(stack) >= 1 and (max_depth is None or len(stack) <= max_depth):
                 closing = b"".join(_CLOSER[c] for c in reversed(stack))
                 cuts.append((match.end(), closing))
     if not stack:
