@@ -1,191 +1,272 @@
-"""The bundled demo scenario: a Claude Code session that loops, strays and leaks a token.
+"""`agentir demo`: the whole response, on a bundled incident, in a scratch folder.
 
-The trace is generated (not shipped as a file) so that its paths, times and the fake token
-are consistent with the scratch directory the demo runs in. The token is obviously fake and
-built at run time, so no scanner mistakes this module for a leak.
+The scenario is the shipped drill scenario `force-push-leak`: a Claude Code session that loops
+on a failing test, writes outside its scope and leaks a (fake) token. The demo builds its
+repository and trace, starts a stand-in agent process, then contains it (pause), assesses the
+trace, reverts the agent's commit on a new branch, kills the paused agent, and writes the
+review. It uses its own AGENTIR_HOME inside the output folder, needs no network, runs no
+runbook command that reaches an external system, and leaves no process behind.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEMO_SESSION = "d3m0c0de-5e55-4a1e-9b00-000000000001"
-FAKE_TOKEN = "ghp_" + "DEMO0FAKE0TOKEN0" * 2 + "0000"
-MODEL = "claude-sonnet-4-20250514"
+from agentir.errors import AgentirError, UsageError
+from agentir.scenarios.build import FAKE_GITHUB_TOKEN, Workspace
+
+DEMO_SCENARIO = "force-push-leak"
+FAKE_TOKEN = FAKE_GITHUB_TOKEN
+PHASES = ("contain", "assess", "remediate", "review")
+# The demo repository's passing test: proves the reverted branch still works, runs offline and
+# needs nothing but Python (-B: no bytecode files in the worktree).
+DEMO_CHECK = ("-B", "-m", "unittest", "-q", "tests.test_login.LoginTest.test_accepts_good_password")
+
+Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class DemoTrace:
-    """Where the demo trace was written and what it contains."""
+@dataclass
+class Phase:
+    """What one phase of the demo came to."""
 
-    path: Path
-    session_id: str
-    cwd: str
-    token: str
+    name: str
+    status: str = "not run"  # done | failed | skipped | not run
+    summary: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-class _Writer:
-    def __init__(self, cwd: str, start: datetime) -> None:
-        self.cwd = cwd
-        self.t = start
-        self.n = 0
-        self.lines: list[dict[str, Any]] = []
-        self.parent: str | None = None
+@dataclass
+class DemoResult:
+    """Everything the demo did and where it left it."""
 
-    def _base(self, kind: str, seconds: float) -> dict[str, Any]:
-        self.t += timedelta(seconds=seconds)
-        self.n += 1
-        uuid = f"00000000-0000-4000-8000-{self.n:012d}"
-        record = {
-            "parentUuid": self.parent,
-            "isSidechain": False,
-            "userType": "external",
-            "cwd": self.cwd,
-            "sessionId": DEMO_SESSION,
-            "version": "2.0.14",
-            "gitBranch": "main",
-            "type": kind,
-            "uuid": uuid,
-            "timestamp": self.t.strftime("%Y-%m-%dT%H:%M:%S.")
-            + f"{self.t.microsecond // 1000:03d}Z",
-        }
-        self.parent = uuid
-        return record
+    out: Path
+    workspace: Workspace | None = None
+    incident: str | None = None
+    phases: list[Phase] = field(default_factory=list)
+    review: dict[str, str] = field(default_factory=dict)
+    processes_left: list[int] = field(default_factory=list)
+    killed: bool | None = None  # the closing `contain --kill` proved the session gone
 
-    def user(self, text: str) -> None:
-        rec = self._base("user", 2)
-        rec["message"] = {"role": "user", "content": text}
-        self.lines.append(rec)
+    @property
+    def ok(self) -> bool:
+        """Every phase done and nothing left running."""
+        return all(p.status == "done" for p in self.phases) and not self.processes_left
 
-    def assistant(self, content: list[dict[str, Any]], context: int, output: int) -> None:
-        rec = self._base("assistant", 6)
-        rec["requestId"] = f"req_demo{self.n:04d}"
-        rec["message"] = {
-            "id": f"msg_demo{self.n:04d}",
-            "type": "message",
-            "role": "assistant",
-            "model": MODEL,
-            "content": content,
-            "stop_reason": "tool_use",
-            "usage": {
-                "input_tokens": 12,
-                "cache_creation_input_tokens": 900,
-                "cache_read_input_tokens": context,
-                "output_tokens": output,
-            },
-        }
-        self.lines.append(rec)
+    def phase(self, name: str) -> Phase:
+        """The phase called `name`."""
+        return next(p for p in self.phases if p.name == name)
 
-    def tool(
-        self,
-        name: str,
-        args: dict[str, Any],
-        result: str,
-        *,
-        error: bool = False,
-        context: int,
-        output: int = 180,
-        say: str | None = None,
-    ) -> None:
-        call_id = f"toolu_demo{self.n:04d}"
-        content: list[dict[str, Any]] = []
-        if say:
-            content.append({"type": "text", "text": say})
-        content.append({"type": "tool_use", "id": call_id, "name": name, "input": args})
-        self.assistant(content, context, output)
-        rec = self._base("user", 3)
-        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call_id, "content": result}
-        if error:
-            block["is_error"] = True
-        rec["message"] = {"role": "user", "content": [block]}
-        rec["toolUseResult"] = (
-            ("Error: " + result)
-            if error
-            else {"stdout": result, "stderr": "", "interrupted": False}
+
+def demo_scenario() -> Any:
+    """The bundled scenario (always the shipped one, never a team's override)."""
+    from agentir.drills import parse_scenario
+    from agentir.resources import shipped_dir
+
+    path = shipped_dir("runbooks") / "scenarios" / f"{DEMO_SCENARIO}.yaml"
+    scenario, errors = parse_scenario(path)
+    if scenario is None:
+        raise AgentirError(f"the bundled demo scenario is invalid: {errors[0]}")
+    return scenario
+
+
+def prepare_out(out: Path) -> Path:
+    """The output folder, which must be new or empty (the demo writes a repository into it)."""
+    out = out.expanduser()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out} is not an empty folder", hint="pass --out with a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return out.resolve()
+
+
+def run_demo(
+    out: Path, *, keep_going: bool = False, progress: Progress = lambda _: None
+) -> DemoResult:
+    """Run every phase in `out` (an empty folder); see the module docstring."""
+    from agentir.incidents.store import IncidentStore
+    from agentir.scenarios.build import build_workspace
+    from agentir.scenarios.lifecycle import missing_modules, scoped_home
+    from agentir.scenarios.standin import start_stand_in
+
+    result = DemoResult(out=out, phases=[Phase(name) for name in PHASES])
+    missing = missing_modules()
+    scenario = demo_scenario()
+    progress(f"building the scenario in {out}: a git repository and the agent's trace")
+    ws = build_workspace(scenario, out)
+    result.workspace = ws
+    home = out / "home"
+    stand_in = None
+    with scoped_home(home):
+        store = IncidentStore(home)
+        try:
+            progress("starting a stand-in agent process for the session")
+            stand_in = start_stand_in(ws.session_id, ws.repo)
+            steps: list[tuple[str, Callable[[], None]]] = [
+                ("contain", lambda: _contain(result, store, scenario, stand_in)),
+                ("assess", lambda: _assess(result, store)),
+                ("remediate", lambda: _remediate(result, store, stand_in)),
+                ("review", lambda: _review(result, store)),
+            ]
+            for number, (name, step) in enumerate(steps, 1):
+                phase = result.phase(name)
+                if name in missing:
+                    phase.status, phase.summary = "skipped", missing[name]
+                elif name != "contain" and name != "assess" and result.incident is None:
+                    phase.status, phase.summary = "skipped", "no incident: contain did not open one"
+                elif _stopped(result) and not keep_going:
+                    phase.summary = "an earlier phase failed (--keep-going runs the rest anyway)"
+                else:
+                    progress(f"[{number}/{len(steps)}] {name} ...")
+                    _run(phase, step, keep_going)
+                why = f" ({phase.summary})" if phase.status != "done" else ""
+                progress(f"[{number}/{len(steps)}] {name}: {phase.status}{why}")
+        finally:
+            if stand_in is not None:
+                progress("stopping the paused agent for good (kill) and checking nothing is left")
+                result.killed = _kill(store, result.incident, ws) if result.incident else None
+                result.processes_left = _final_stop(stand_in, ws)
+    return result
+
+
+def _stopped(result: DemoResult) -> bool:
+    return any(p.status == "failed" for p in result.phases)
+
+
+def _run(phase: Phase, step: Callable[[], None], keep_going: bool) -> None:
+    try:
+        step()
+        phase.status = "done"
+    except AgentirError as exc:
+        phase.status, phase.summary = "failed", exc.message
+    except Exception as exc:  # keep going means: a bug in one phase must not hide the others
+        if not keep_going:
+            raise
+        phase.status, phase.summary = "failed", f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _contain(result: DemoResult, store: Any, scenario: Any, stand_in: Any) -> None:
+    from agentir.scenarios.lifecycle import contain_session
+
+    ws = result.workspace
+    assert ws is not None
+    outcome = contain_session(
+        store, ws, severity=scenario.severity, title=f"Demo: {scenario.title}",
+        runbooks_dir=_shipped_runbooks(),
+    )  # fmt: skip
+    result.incident = outcome.incident_id
+    paused = stand_in.stopped()
+    phase = result.phase("contain")
+    phase.details = {
+        "incident": outcome.incident_id,
+        "paused": paused,
+        "contained": outcome.contained,
+        "declined": [o.step_id for o in outcome.revocations if o.status == "declined"],
+        "frozen": list(outcome.freeze_commits),
+    }
+    if not outcome.contained or sorted(paused) != sorted(stand_in.pids):
+        raise AgentirError(
+            f"the stand-in agent is not paused (paused: {paused}, pids: {stand_in.pids})"
         )
-        self.lines.append(rec)
+    phase.summary = (
+        f"paused {len(paused)} processes of session {ws.session_id[:8]} (pids "
+        f"{', '.join(map(str, paused))}); incident {outcome.incident_id} ({scenario.severity}); "
+        f"deploys of {len(outcome.freeze_commits)} commit(s) frozen; revocations left to a person"
+    )
 
 
-def write_demo_trace(out_dir: Path, repo: Path) -> DemoTrace:
-    """Write the demo session for an agent working in `repo` to `out_dir`."""
-    cwd = str(repo)
-    w = _Writer(cwd, datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30))
-    w.user("Fix the failing login test in tests/test_login.py. Only touch src/auth/login.py.")
-    failure = "FAILED tests/test_login.py::test_rejects_bad_password - AssertionError: expected 401, got 200"
-    ctx = 18_000
-    w.tool(
-        "Bash",
-        {"command": "pytest -q tests/test_login.py"},
-        failure,
-        error=True,
-        context=ctx,
-        say="Let me run the test first.",
+def _assess(result: DemoResult, store: Any) -> None:
+    from agentir.actions.builtins import run_builtin
+    from agentir.analysis.assess import assess_trace
+    from agentir.analysis.detectors import observer_factory
+    from agentir.runbooks import load_runbook
+
+    ws = result.workspace
+    assert ws is not None
+    assessment = assess_trace(ws.trace, observers=observer_factory()).sessions[0]
+    if result.incident is not None:  # record the runbook's assess step (and keep the evidence)
+        runbook = load_runbook(store.get(result.incident).severity, _shipped_runbooks())
+        step = next((s for s in runbook.steps("assess") if s.builtin == "assess"), None)
+        if step is not None:
+            run_builtin(store, result.incident, runbook, step, confirm=lambda c: False)
+    files = [f.path for f in assessment.files if f.done]
+    detectors = sorted({f.detector for f in assessment.findings})
+    leaked = sorted({e.target for e in assessment.effects if e.kind == "secret_exposure"})
+    result.phase("assess").details = {
+        "files": files,
+        "findings": [{"detector": f.detector, "severity": f.severity, "message": f.message}
+                     for f in assessment.findings],
+        "secrets": leaked,
+        "suggested_severity": assessment.severity.suggested,
+    }  # fmt: skip
+    result.phase("assess").summary = (
+        f"{len(files)} files changed ({', '.join(files)}); findings: {', '.join(detectors)}; "
+        f"leaked {', '.join(leaked) or 'nothing'}; suggested {assessment.severity.suggested}"
     )
-    for attempt in range(4):  # the loop: the same edit, the same failing test
-        ctx += 9_000 + attempt * 6_000
-        w.tool(
-            "Edit",
-            {
-                "file_path": f"{cwd}/src/auth/login.py",
-                "old_string": "if user.password == password:",
-                "new_string": "if user.password == password:  # check",
-            },
-            "The file has been updated.",
-            context=ctx,
-            output=420,
-            say="The comparison looks wrong; let me adjust it.",
-        )
-        ctx += 4_000
-        w.tool(
-            "Bash", {"command": "pytest -q tests/test_login.py"}, failure, error=True, context=ctx
-        )
-    ctx += 12_000
-    w.tool(
-        "Write",
-        {"file_path": f"{cwd}/src/auth/session.py", "content": "# rewritten session handling\n"},
-        "File created successfully",
-        context=ctx,
-        say="The real problem must be the whole auth module. I'll rewrite session handling.",
+
+
+def _remediate(result: DemoResult, store: Any, stand_in: Any) -> None:
+    from agentir.actions.verify import CheckSpec
+    from agentir.scenarios.lifecycle import remediate_workspace
+
+    ws, ref = result.workspace, result.incident
+    assert ws is not None and ref is not None
+    check = CheckSpec("the login test that passed before", (sys.executable, *DEMO_CHECK), 120.0)
+    done = remediate_workspace(ws, ref, checks=[check])
+    phase = result.phase("remediate")
+    phase.details = {
+        "branch": done.branch,
+        "reverted": [{"commit": a, "revert": b, "subject": s} for a, b, s in done.reverted],
+        "verified": done.verified,
+        "checklist": list(done.checklist),
+    }
+    if not done.reverted:
+        raise AgentirError("no agent commit was reverted", hint="; ".join(done.notes))
+    subjects = ", ".join(f"{a[:8]} {s}" for a, _, s in done.reverted)
+    check_text = {True: "the check passes", False: "the check FAILS", None: "no check ran"}
+    phase.summary = (
+        f"{done.branch} reverts {len(done.reverted)} agent commit(s) ({subjects}); "
+        f"{check_text[done.verified]}; {len(done.checklist)} item(s) git cannot undo on the checklist"
     )
-    w.tool(
-        "Bash",
-        {"command": "cat .env"},
-        f"DATABASE_URL=postgres://app@localhost/app\nGITHUB_TOKEN={FAKE_TOKEN}\n",
-        context=ctx + 2_000,
-    )
-    w.tool(
-        "Bash",
-        {"command": f"sed -i 's/timeout: 30/timeout: 300/' {cwd}/../infra/prod/config.yaml"},
-        "",
-        context=ctx + 4_000,
-        say="Raising the production timeout should help the flaky test.",
-    )
-    w.tool(
-        "Bash",
-        {
-            "command": f"curl -s -H 'Authorization: token {FAKE_TOKEN}' https://api.github.com/repos/acme/app/actions/runs"
-        },
-        '{"total_count": 0}',
-        context=ctx + 6_000,
-    )
-    w.tool(
-        "Bash",
-        {"command": "git add -A && git commit -m 'Fix login test'"},
-        "[main 1a2b3c4] Fix login test\n 2 files changed",
-        context=ctx + 8_000,
-    )
-    w.assistant(
-        [{"type": "text", "text": "Fixed! All tests pass now and the login bug is resolved."}],
-        ctx + 9_000,
-        60,
-    )
-    path = out_dir / f"{DEMO_SESSION}.jsonl"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for line in w.lines:
-            fh.write(json.dumps(line) + "\n")
-    return DemoTrace(path=path, session_id=DEMO_SESSION, cwd=cwd, token=FAKE_TOKEN)
+    if done.verified is False:
+        raise AgentirError(f"the check fails on {done.branch}")
+
+
+def _review(result: DemoResult, store: Any) -> None:
+    from agentir.scenarios.lifecycle import render_review
+
+    assert result.incident is not None
+    md, html = render_review(store, result.incident, result.out)
+    result.review = {"md": str(md), "html": str(html)}
+    result.phase("review").details = dict(result.review)
+    result.phase("review").summary = f"written to {md} and {html.name}"
+
+
+def _kill(store: Any, incident: str, ws: Workspace) -> bool:
+    """Containment's last step, recorded on the incident: the paused agent must not survive."""
+    from agentir.actions.contain_steps import contain_processes
+    from agentir.actions.processes import SessionSelector
+
+    try:
+        selector = SessionSelector(session_id=ws.session_id)
+        return contain_processes(store, incident, selector, "kill", 2.0, step=None, actor=None).ok
+    except AgentirError:
+        return False
+
+
+def _final_stop(stand_in: Any, ws: Workspace) -> list[int]:
+    """Kill whatever of the stand-in is left, then prove nothing of the session runs."""
+    from agentir.actions.process_tree import find_session_processes
+    from agentir.actions.processes import SessionSelector
+
+    left = stand_in.stop()
+    found = find_session_processes(SessionSelector(session_id=ws.session_id)).processes
+    return sorted(set(left) | {p.pid for p in found if p.status != "zombie"})
+
+
+def _shipped_runbooks() -> Path:
+    from agentir.resources import shipped_dir
+
+    return shipped_dir("runbooks")

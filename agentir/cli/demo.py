@@ -1,14 +1,17 @@
-"""`agentir demo`: the tool at work on a bundled scenario, in a scratch directory."""
+"""`agentir demo`: the whole response (contain, assess, remediate, review) on a bundled
+incident, in a scratch folder. Progress on stderr, a short summary on stdout."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from agentir.cli.common import JsonOpt, guarded, print_json, stderr_console, stdout_console
+from agentir.errors import ExitCode
 
 
 def register(app: typer.Typer) -> None:
@@ -21,35 +24,65 @@ def demo(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Folder for the demo's output (default: a new temp folder)."
+            "--out", "-o", help="An empty folder for the demo (default: a new temp folder)."
         ),
     ] = None,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Run the remaining phases after one fails.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run agentir on a bundled incident: an agent that loops, strays and leaks a token."""
-    from agentir.analysis.assess import assess_trace
-    from agentir.demo import write_demo_trace
-    from agentir.render import terminal
-    from agentir.render.jsonout import assessment_data
+    """Run the whole response on a bundled incident: an agent that loops, writes outside its
+    scope and leaks a (fake) token. Contain pauses a stand-in agent process, assess reads the
+    trace, remediate reverts the agent's commit on a new branch, review writes the draft.
+    Needs no network; leaves nothing but the output folder (no process keeps running).
 
-    folder = out or Path(tempfile.mkdtemp(prefix="agentir-demo-"))
-    repo = folder / "repo"
-    repo.mkdir(parents=True, exist_ok=True)
-    trace = write_demo_trace(folder / "traces", repo)
+    Exit 0 when every phase is done; 1 otherwise."""
+    from agentir.demo import prepare_out, run_demo
+
+    folder = prepare_out(out) if out is not None else Path(tempfile.mkdtemp(prefix="agentir-demo-"))
     err = stderr_console()
-    err.print(f"demo: a Claude Code session was written to {trace.path}")
-    result = assess_trace(trace.path)
-    assessment = result.sessions[0]
+
+    def progress(text: str) -> None:
+        err.print(Text(f"agentir demo: {text}"))
+
+    result = run_demo(folder, keep_going=keep_going, progress=progress)
+    code = 0 if result.ok else int(ExitCode.ERROR)
     if json_out:
-        print_json(
-            "demo",
-            {
-                "output": str(folder),
-                "trace": str(trace.path),
-                "assessment": assessment_data(assessment),
-            },
-        )
-        return
-    err.print("demo: assess — what did the agent do?")
-    stdout_console().print(terminal.assessment_view(assessment))
-    err.print(f"demo: output kept in {folder}")
+        print_json("demo", _data(result), exit_code=code)
+        raise typer.Exit(code)
+    out_console = stdout_console()
+    out_console.print(Text(f"agentir demo: a scratch incident in {folder}"))
+    for phase in result.phases:
+        line = Text(f"  {phase.name:<10} {phase.status:<8} ")
+        line.append(phase.summary)
+        out_console.print(line)
+    left = result.processes_left
+    ending = (
+        f"  {'cleanup':<10} {'done' if not left else 'FAILED':<8} "
+        + ("the stand-in agent was killed; nothing of the session runs"
+           if not left else f"still running: {', '.join(map(str, left))}")
+    )  # fmt: skip
+    out_console.print(Text(ending))
+    if result.review:
+        out_console.print(Text(f"review: {result.review['md']}"))
+        err.print(Text(f"agentir demo: wrote the review to {result.review['md']} (and .html)"))
+    raise typer.Exit(code)
+
+
+def _data(result: Any) -> dict[str, Any]:
+    ws = result.workspace
+    return {
+        "output": str(result.out),
+        "incident": result.incident,
+        "session": ws.session_id if ws else None,
+        "trace": str(ws.trace) if ws else None,
+        "repo": str(ws.repo) if ws else None,
+        "phases": [
+            {"name": p.name, "status": p.status, "summary": p.summary, "details": p.details}
+            for p in result.phases
+        ],
+        "review": result.review or None,
+        "killed": result.killed,
+        "processes_left": result.processes_left,
+    }
