@@ -4,10 +4,12 @@ real repository whose history holds the incident's commit and, optionally, a loo
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from agentir.incidents.store import IncidentStore
 from tests.remediate_support import CLAUDE_TRAILER, Repo
 
 DATA = Path(__file__).resolve().parent / "data" / "similar"
@@ -154,3 +156,53 @@ def calc_repo(root: Path, when: datetime, *, lookalike: bool) -> Repo:
         iso(when + timedelta(minutes=1)),
     )
     return repo
+
+
+INCIDENT_SID = "11111111-aaaa-4bbb-8ccc-000000000001"
+LOOP_SID = "22222222-aaaa-4bbb-8ccc-000000000002"
+FUNC_SID = "33333333-aaaa-4bbb-8ccc-000000000003"
+SESSIONS = 50
+
+
+@dataclass
+class World:
+    """A repository, a folder of sessions and an incident on one of them."""
+
+    repo: Repo
+    traces: Path
+    incident: str
+    store: IncidentStore
+    when: datetime
+
+
+def make_world(root: Path, *, lookalike_commit: bool, lookalike_sessions: bool) -> World:
+    """50 sessions: the incident, two planted look-alikes (or two more ordinary ones), and
+    ordinary sessions of which every fifth loops on a different build and test."""
+    when = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
+    repo = calc_repo(root / "repo", when, lookalike=lookalike_commit)
+    traces = root / "traces"
+    traces.mkdir()
+    incident_trace = claude_session(
+        traces / "incident.jsonl", INCIDENT_SID, repo.path, STEPS["incident"], when
+    )
+    made = 1
+    if lookalike_sessions:
+        claude_session(traces / "loop.jsonl", LOOP_SID, repo.path, STEPS["loop_lookalike"],
+                       when - timedelta(days=3))  # fmt: skip
+        claude_session(traces / "func.jsonl", FUNC_SID, repo.path, STEPS["function_lookalike"],
+                       when - timedelta(days=4))  # fmt: skip
+        made += 2
+    for i in range(SESSIONS - made):
+        kind = "ordinary_loop" if i % 5 == 0 else "ordinary"
+        folder = traces / f"project-{i % 4}"
+        folder.mkdir(exist_ok=True)
+        claude_session(
+            folder / f"ordinary-{i}.jsonl", f"44444444-aaaa-4bbb-8ccc-{i:012d}", repo.path,
+            STEPS[kind], when - timedelta(days=5, hours=i), {"I": str(i)},
+        )  # fmt: skip
+    store = IncidentStore()
+    incident = store.open(
+        "clamp accepts 10 and the agent claimed green tests", "SEV2",
+        sessions=[INCIDENT_SID], traces=[incident_trace],
+    )  # fmt: skip
+    return World(repo, traces, incident.id, store, when)
