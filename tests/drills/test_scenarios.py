@@ -64,7 +64,9 @@ def test_each_scenario_builds_a_consistent_workspace(scenario_id: str, tmp_path:
             )
         else:
             assert sha[:7] not in text
-    assert ws.agent_commits == tuple(ws.commits[c.id] for c in scenario.repo.commits if c.by == "agent")
+    assert ws.agent_commits == tuple(
+        ws.commits[c.id] for c in scenario.repo.commits if c.by == "agent"
+    )
     assert "{token}" not in text and "{repo}" not in text
     # The reader that the agent's format calls for reads it without skipping anything.
     read = assess_trace(trace)
@@ -109,14 +111,18 @@ def test_the_sev1_scenario_loops_strays_and_leaks(tmp_path: Path) -> None:
 def test_a_loop_edit_really_changes_the_file_on_disk(tmp_path: Path) -> None:
     ws = build_workspace(find_scenario("infinite-loop"), tmp_path / "ws")
     # five rounds of "fix A, then undo it": the file ends where it began, and is uncommitted
-    assert (ws.repo / "src" / "export.py").read_text().startswith(
-        "def first_cells(rows):\n    return [row[0] for row in rows]\n"
+    assert (
+        (ws.repo / "src" / "export.py")
+        .read_text()
+        .startswith("def first_cells(rows):\n    return [row[0] for row in rows]\n")
     )
     assert git(ws.repo, "status", "--porcelain") == ""
     lines = [json.loads(x) for x in ws.trace.read_text().splitlines()]
     patches = [x for x in lines if x["payload"].get("name") == "apply_patch"]
     assert len(patches) == 10
-    assert "*** Update File: " + str(ws.repo / "src" / "export.py") in patches[0]["payload"]["input"]
+    assert (
+        "*** Update File: " + str(ws.repo / "src" / "export.py") in patches[0]["payload"]["input"]
+    )
 
 
 def test_a_delayed_trace_arrives_only_when_told(tmp_path: Path) -> None:

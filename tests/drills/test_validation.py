@@ -54,7 +54,7 @@ def test_a_broken_scenario_reports_every_error_with_its_line() -> None:
     assert scenario is None
     found = [(e.line, e.key, e.message) for e in errors]
     for line, key, words in BROKEN:
-        assert any(l == line and k == key and words in m for l, k, m in found), (line, key, found)
+        assert any(n == line and k == key and words in m for n, k, m in found), (line, key, found)
     assert [e.line for e in errors] == sorted(e.line for e in errors)
     assert all(e.file.endswith("broken.yaml") for e in errors)
     assert str(errors[0]).startswith(f"{FIXTURES / 'broken.yaml'}:2: id: ")
@@ -65,7 +65,9 @@ def test_duplicate_keys_and_bad_yaml_are_reported_with_lines() -> None:
     assert [(e.line, e.key, e.message) for e in errors] == [(5, "severity", "duplicate key")]
     _, errors = parse_scenario(FIXTURES / "not_yaml.yaml")
     (error,) = errors
-    assert error.line == 4 and "invalid YAML" in error.message and "started on line 3" in error.message
+    assert (
+        error.line == 4 and "invalid YAML" in error.message and "started on line 3" in error.message
+    )
 
 
 def test_a_file_that_is_not_a_drill_says_so(tmp_path: Path) -> None:
