@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -57,15 +58,21 @@ def readers() -> tuple[type[TraceReader], ...]:
                 continue
             raise
         for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, TraceReader)
-                and value is not TraceReader
-                and getattr(value, "format", None)
-                and value.__module__ == module.__name__
-            ):
+            if _is_reader(value) and value.__module__ == module.__name__:
                 found.append(value)
     return tuple(sorted(found, key=lambda r: r.priority))
+
+
+def _is_reader(value: object) -> bool:
+    # on Python 3.10 a generic alias such as `tuple[str, int]` passes isinstance(x, type)
+    # but breaks issubclass, so check for a real class first
+    if not isinstance(value, type) or isinstance(value, types.GenericAlias):
+        return False
+    return (
+        issubclass(value, TraceReader)
+        and value is not TraceReader
+        and bool(getattr(value, "format", None))
+    )
 
 
 def formats() -> list[str]:
