@@ -40,9 +40,12 @@ RunbooksOpt = Annotated[
 
 def register(app: typer.Typer) -> None:
     """Add `agentir incident` to the root app."""
+    from agentir.cli import incident_share, incident_tests
     from agentir.cli.incident_action import action_app
 
     sub.add_typer(action_app, name="action")
+    incident_share.register(sub)
+    incident_tests.register(sub)
     app.add_typer(sub, name="incident")
 
 
