@@ -13,13 +13,13 @@ nothing itself.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from agentir.drill_clock import Clock, Ticker
 from agentir.drill_practice import Practice, Practiser
 from agentir.drills import ActionItem, Answer, Answers
 from agentir.runbook_schema import PHASES
@@ -61,29 +61,6 @@ class SilentView:
 
     def event(self, kind: str, **data: Any) -> None:
         """Ignore the event."""
-
-
-class Clock:
-    """Drill minutes since the start: measured (wall time x speed) or scripted (added up)."""
-
-    def __init__(
-        self, *, scripted: bool, speed: float = 1.0, now: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.scripted = scripted
-        self.speed = speed
-        self._now = now
-        self._start = now()
-        self._minutes = 0.0
-
-    def minute(self) -> float:
-        """The drill time now, in minutes."""
-        if self.scripted:
-            return self._minutes
-        return (self._now() - self._start) * self.speed / 60.0
-
-    def advance(self, minutes: float) -> None:
-        """Scripted mode: the team spent `minutes` on a step."""
-        self._minutes += minutes
 
 
 @dataclass
@@ -212,10 +189,24 @@ def run_drill(setup: DrillSetup) -> DrillResult:
 
 
 def _walk(setup: DrillSetup, result: DrillResult, store: Any, stand_in: Any) -> None:
-    scenario, runbook, view = setup.scenario, setup.runbook, setup.view
-    ws = result.workspace
+    scenario, view = setup.scenario, setup.view
     clock = Clock(scripted=setup.facilitator.mode == "answers", speed=setup.speed)
-    practiser = Practiser(ws, store, result.incident, runbook, setup.out_dir)
+    ticker = Ticker(scenario, result, clock, view)
+    ticker.start()
+    try:
+        _phases(setup, result, store, stand_in, clock, ticker)
+    finally:
+        ticker.stop()
+    ticker.step = None
+    ticker.tick()
+    result.minutes = round(clock.minute(), 2)
+
+
+def _phases(
+    setup: DrillSetup, result: DrillResult, store: Any, stand_in: Any, clock: Clock, ticker: Ticker
+) -> None:
+    scenario, runbook, view = setup.scenario, setup.runbook, setup.view
+    practiser = Practiser(result.workspace, store, result.incident, runbook, setup.out_dir)
     step_ids = {s.id for s in runbook.steps()}
     ended = False
     for phase in PHASES:
@@ -230,7 +221,8 @@ def _walk(setup: DrillSetup, result: DrillResult, store: Any, stand_in: Any) -> 
                     _record(step, runbook, "not reached", "the drill ended early", clock.minute())
                 )
                 continue
-            _tick(setup, result, clock, step.id)
+            ticker.step = step.id
+            ticker.tick()
             contact = _contact(runbook, step.owner)
             view.event("step", step=step, contact=contact, minute=clock.minute(),
                        deadline=_minutes(step.deadline), expected=_is_expected(scenario, step.id))  # fmt: skip
@@ -277,8 +269,6 @@ def _walk(setup: DrillSetup, result: DrillResult, store: Any, stand_in: Any) -> 
             result.actions.append(ActionRecord(action.phase, action.id, action.text or record.title, True,
                                                record.result == "done", record.note))  # fmt: skip
     result.actions.sort(key=lambda a: PHASES.index(a.phase))
-    _tick(setup, result, clock, None)
-    result.minutes = round(clock.minute(), 2)
 
 
 _RESULT = {"done": "done", "skip": "skipped", "gap": "gap"}
@@ -305,21 +295,6 @@ def _record(step: Any, runbook: Any, result: str, note: str, minute: float) -> S
         contact=_contact(runbook, step.owner), deadline=_minutes(step.deadline), result=result,
         note=note, at=round(minute, 2), builtin=step.builtin,
     )  # fmt: skip
-
-
-def _tick(setup: DrillSetup, result: DrillResult, clock: Clock, next_step: str | None) -> None:
-    """Reveal the injects (and the delayed trace) whose minute has come."""
-    minute = clock.minute()
-    ws = result.workspace
-    arrival = setup.scenario.trace.available_at_minute
-    if arrival is not None and minute >= arrival and ws.make_trace_available():
-        result.trace_arrived_at = round(minute, 2)
-        setup.view.event("notice", text=f"the agent's trace is now available: {ws.trace}")
-    for record in result.injects:
-        if record.shown_at is None and record.inject.at_minute <= minute + 1e-9:
-            record.shown_at = round(minute, 2)
-            record.before_step = next_step
-            setup.view.event("inject", inject=record.inject, minute=minute)
 
 
 def _kill_switch(result: DrillResult, step: Any, stand_in: Any, record: StepRecord) -> None:

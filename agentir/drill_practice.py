@@ -79,7 +79,8 @@ class Practiser:
         """Practise `step` on the scratch; never raises for a step that does not work."""
         self.ws.ensure_inside(self.store.home, "incident store")
         try:
-            with scoped_home(self.store.home):
+            # HOME too: a command looking for agent traces under ~ must find the scratch only
+            with scoped_home(self.store.home, user_home=self.ws.root):
                 if step.kind == "manual":
                     return Practice("discussed", ("a manual step: the team says what it did",))
                 if step.kind == "command":

@@ -273,8 +273,11 @@ def write_report(
     """Render the Markdown report and write it with the context as JSON: (report, json)."""
     from agentir.incidents.locking import atomic_write
     from agentir.render.report import render_template
+    from agentir.review.publish import local_templates
 
-    text = render_template("drill_report", context, fmt="md", template_path=template)
+    local = local_templates()
+    search = [local] if local else []
+    text = render_template("drill_report", context, fmt="md", template_path=template, search=search)
     report = out_dir / "drill-report.md"
     data = out_dir / "drill.json"
     atomic_write(report, text.encode("utf-8"))

@@ -121,16 +121,12 @@ class TerminalView:
         )
         self.out.print(line)
 
-    def _inject(self, inject: Any, minute: float) -> None:
+    def _inject(self, inject: Any, minute: float, live: bool = False) -> None:
         text = Text(inject.text)
-        self.out.print(
-            Panel(
-                text,
-                title=f"INJECT at {fmt_minutes(inject.at_minute)}",
-                title_align="left",
-                style="yellow",
-            )
-        )
+        title = f"INJECT at {fmt_minutes(inject.at_minute)}"
+        self.out.print(Panel(text, title=title, title_align="left", style="yellow"))
+        if live:  # it arrived while a prompt waits: say the prompt still stands
+            self.out.print(Text("  (the question above is still waiting for an answer)"))
 
     def _notice(self, text: str) -> None:
         self.out.print(Text(f"  note: {text}", style="bold yellow"))

@@ -24,18 +24,23 @@ DRILL_ACTOR = "agentir-drill"
 
 
 @contextlib.contextmanager
-def scoped_home(home: Path) -> Iterator[Path]:
-    """Point AGENTIR_HOME at `home` while the block runs (code that opens the default store
-    then opens this one), and put the previous value back after."""
-    before = os.environ.get("AGENTIR_HOME")
-    os.environ["AGENTIR_HOME"] = str(home)
+def scoped_home(home: Path, user_home: Path | None = None) -> Iterator[Path]:
+    """Point AGENTIR_HOME at `home` (and HOME at `user_home`, when given) while the block runs,
+    so code and commands that open the default store, or look for agent traces under ~, see
+    the scratch ones; put the previous values back after."""
+    wanted = {"AGENTIR_HOME": str(home)}
+    if user_home is not None:
+        wanted["HOME"] = str(user_home)
+    before = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
     try:
         yield home
     finally:
-        if before is None:
-            os.environ.pop("AGENTIR_HOME", None)
-        else:
-            os.environ["AGENTIR_HOME"] = before
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def missing_modules() -> dict[str, str]:

@@ -195,3 +195,32 @@ def test_ending_an_interactive_kill_switch_drill_early_stops_the_agent(tmp_path:
     report = (out / "drill-report.md").read_text()
     assert "(ended early)" in report and "**Nobody stopped it during the drill.**" in report
     assert re.search(r"\| contain \| `pause-agent` \| .* \| not reached \|", report)
+
+
+def test_an_inject_arrives_while_the_team_is_still_at_a_prompt(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    # at 600x, drill minute 2 comes 0.2 s after the start: before anyone answers the first step
+    child = _spawn(["drill", "run", "infinite-loop", "--out", str(out), "--speed", "600"],
+                   tmp_path / "home")  # fmt: skip
+    try:
+        child.expect(STEP)
+        child.expect("INJECT at T\\+2m")
+        child.expect("still waiting for an answer")
+        child.sendline("d")
+        for _ in range(2):
+            child.expect(STEP)
+            child.sendline("d")
+        child.expect(r"\[g\]ap NOTE: ")
+        child.sendline("d")
+        for _ in range(4):
+            child.expect("notes: ")
+            child.sendline("")
+        child.expect(r"action item .*: ")
+        child.sendline("")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    data = json.loads((out / "drill.json").read_text())
+    first = data["injects"][0]
+    assert first["before_step"] == "assess-trace" and first["shown"]
