@@ -113,3 +113,13 @@ def test_webhook_errors_are_one_line_and_name_only_the_host() -> None:
         post(hook.url, "x", timeout=5)
     with pytest.raises(UsageError):
         target_of("file:///etc/passwd")
+
+
+def test_the_team_repository_hooks_do_not_run(tmp_path: Path) -> None:
+    store, ref, _ = incident_with_trace(tmp_path / "work")
+    team = team_repo(tmp_path / "team")
+    hook = team.path / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f"#!/bin/sh\ntouch {tmp_path / 'hook-ran'}\nexit 1\n")
+    hook.chmod(0o755)
+    share = share_to_folder(store, ref, team.path)
+    assert share.commit is not None and not (tmp_path / "hook-ran").exists()
