@@ -349,8 +349,7 @@ class ScriptedFacilitator:
         return list(self.answers.action_items)
 
 
-def remove_workspace(result: DrillResult) -> None:
-    """Delete the scratch workspace (after the stand-in is gone)."""
-    root = result.workspace.root
+def remove_workspace(root: Path) -> None:
+    """Delete a drill's scratch workspace folder (after the stand-in is gone)."""
     if root.name == "workspace" and root.is_dir():
         shutil.rmtree(root, ignore_errors=True)

@@ -47,6 +47,11 @@ def output_dir(out: Path | None, run_id: str) -> Path:
     from agentir.drill_log import drills_dir
 
     folder = out.expanduser() if out is not None else drills_dir() / run_id
+    if out is None:  # two runs of one scenario in the same second get their own folders
+        base, number = folder, 1
+        while folder.exists():
+            number += 1
+            folder = base.with_name(f"{base.name}-{number}")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise UsageError(f"{folder} is not an empty folder", hint="pass --out with a new folder")
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,9 +96,11 @@ def drill(
     folder = output_dir(out, run_id)
     setup = DrillSetup(scenario, runbook, folder, facilitator, view or SilentView(), speed, now,
                        participants)  # fmt: skip
-    result = run_drill(setup)
-    if not keep:
-        remove_workspace(result)
+    try:
+        result = run_drill(setup)
+    finally:  # interrupted or not, the scratch goes unless it is to be kept
+        if not keep:
+            remove_workspace(folder / "workspace")
     report_path = folder / "drill-report.md"
     context = report_context(result, run_id, report_path, kept=keep)
     report, data = write_report(context, folder, template)

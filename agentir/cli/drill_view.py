@@ -135,6 +135,14 @@ class TerminalView:
         self.out.print(Rule(Text("hot wash"), align="left"))
 
 
+def _prompt(text: str) -> str:
+    """One line from the person; Ctrl-C / Ctrl-D end the drill as an interruption."""
+    try:
+        return str(typer.prompt(text, err=True, default="", show_default=False))
+    except typer.Abort:  # click turns Ctrl-C at a prompt into Abort
+        raise KeyboardInterrupt from None
+
+
 class TerminalFacilitator:
     """A person at a terminal answering the drill's prompts (on stderr)."""
 
@@ -146,7 +154,7 @@ class TerminalFacilitator:
 
     def _ask(self, prompt: str) -> Answer | None:
         while True:
-            text = typer.prompt(prompt, err=True, default="", show_default=False)
+            text = _prompt(prompt)
             if text.strip().lower() in ("q", "quit"):
                 return None
             answer = parse_answer(text)
@@ -169,14 +177,13 @@ class TerminalFacilitator:
     def hot_wash(self, index: int, question: str) -> str:
         """The facilitator's notes for one question (blank: none)."""
         self.err.print(Text(f"{index + 1}. {question}"))
-        return str(typer.prompt("  notes", err=True, default="", show_default=False))
+        return _prompt("  notes")
 
     def action_items(self) -> list[ActionItem]:
         """Action items, one per line (`... @owner` names the owner), blank to finish."""
         items: list[ActionItem] = []
         while True:
-            text = str(typer.prompt("  action item (blank to finish; end with @owner)", err=True,
-                                    default="", show_default=False)).strip()  # fmt: skip
+            text = _prompt("  action item (blank to finish; end with @owner)").strip()
             if not text:
                 return items
             match = _OWNER.search(" " + text)

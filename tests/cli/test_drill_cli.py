@@ -224,3 +224,21 @@ def test_an_inject_arrives_while_the_team_is_still_at_a_prompt(tmp_path: Path) -
     data = json.loads((out / "drill.json").read_text())
     first = data["injects"][0]
     assert first["before_step"] == "assess-trace" and first["shown"]
+
+
+def test_ctrl_c_ends_the_drill_without_leaving_the_agent_or_the_scratch(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    child = _spawn(["drill", "run", "kill-switch", "--out", str(out)], tmp_path / "home")
+    try:
+        child.expect(r"The agent is RUNNING right now: pids (\d+), (\d+)\.")
+        pids = [int(child.match.group(1)), int(child.match.group(2))]
+        child.expect(STEP)
+        child.sendintr()
+        child.expect("interrupted")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130
+    for pid in pids:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not (out / "workspace").exists()

@@ -223,3 +223,19 @@ def test_a_fixed_clock_names_the_run(tmp_path: Path) -> None:
     assert (
         "| `Agent infrastructure team` | `2026-02-01` |" in outcome.report.read_text()
     )  # +30 days
+
+
+def test_default_folders_are_under_the_drill_log_and_never_shared(tmp_path: Path) -> None:
+    from agentir.drill_log import drills_dir
+    from agentir.drills import Answers, parse_answer
+
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    scenario = load_library()["infinite-loop"]
+    answers = ScriptedFacilitator(Answers(default=parse_answer("done")))
+    first = drill(scenario, answers, clock=lambda: when)
+    second = drill(scenario, answers, clock=lambda: when)
+    base = drills_dir() / "20260102-030405-infinite-loop"
+    assert first.report == base / "drill-report.md"
+    assert second.report == base.with_name(base.name + "-2") / "drill-report.md"
+    # the SEV3 runbook has no review step, so no review draft; the scratch workspace is gone
+    assert [p.name for p in sorted(base.iterdir())] == ["drill-report.md", "drill.json"]
