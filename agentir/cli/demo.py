@@ -52,20 +52,20 @@ def demo(
         print_json("demo", _data(result), exit_code=code)
         raise typer.Exit(code)
     out_console = stdout_console()
-    out_console.print(Text(f"agentir demo: a scratch incident in {folder}"))
+    out_console.print(Text(f"agentir demo: a scratch incident in {folder}"), soft_wrap=True)
     for phase in result.phases:
         line = Text(f"  {phase.name:<10} {phase.status:<8} ")
         line.append(phase.summary)
-        out_console.print(line)
+        out_console.print(line, soft_wrap=True)
     left = result.processes_left
     ending = (
         f"  {'cleanup':<10} {'done' if not left else 'FAILED':<8} "
         + ("the stand-in agent was killed; nothing of the session runs"
            if not left else f"still running: {', '.join(map(str, left))}")
     )  # fmt: skip
-    out_console.print(Text(ending))
+    out_console.print(Text(ending), soft_wrap=True)
     if result.review:
-        out_console.print(Text(f"review: {result.review['md']}"))
+        out_console.print(Text(f"review: {result.review['md']}"), soft_wrap=True)
         err.print(Text(f"agentir demo: wrote the review to {result.review['md']} (and .html)"))
     raise typer.Exit(code)
 
