@@ -92,6 +92,16 @@ def drill(
         raise UsageError(f"--speed {speed:g}", hint="a speed above 0 (10 = ten times faster)")
     now = clock or (lambda: datetime.now(timezone.utc))
     runbook = runbook_for(scenario, runbooks_dir)
+    script = getattr(facilitator, "answers", None)
+    if script is not None:
+        steps = {s.id for s in runbook.steps()}
+        unknown = script.unknown_ids(steps, {a.id for a in scenario.expected} - steps)
+        if unknown:
+            listing = "\n  ".join(unknown)
+            raise UsageError(
+                f"the answers file names what this drill never asks about:\n  {listing}",
+                hint=f"the {runbook.severity} runbook is {runbook.path}",
+            )
     run_id = run_id_for(scenario, now())
     folder = output_dir(out, run_id)
     setup = DrillSetup(scenario, runbook, folder, facilitator, view or SilentView(), speed, now,

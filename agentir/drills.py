@@ -8,6 +8,7 @@ same id further down. An answers file scripts a drill run (for CI practice and t
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,19 @@ class Answers:
     action_items: tuple[ActionItem, ...] = ()
     facilitator: str = ""
     participants: tuple[str, ...] = ()
+    lines: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (section, id) -> line
+
+    def unknown_ids(self, step_ids: set[str], action_ids: set[str]) -> list[str]:
+        """`file:line: section.id: ...` for ids this drill will never ask about (typos)."""
+        known = {"steps": step_ids, "timing": step_ids, "actions": action_ids}
+        out = []
+        for (section, key), line in sorted(self.lines.items(), key=lambda item: item[1]):
+            if key not in known[section]:
+                close = difflib.get_close_matches(key, sorted(known[section]), n=1)
+                tip = f" (did you mean {close[0]!r}?)" if close else ""
+                what = "step in the runbook" if section != "actions" else "expected action"
+                out.append(f"{self.path}:{line}: {section}.{key}: no such {what}{tip}")
+        return out
 
 
 def parse_answer(value: Any) -> Answer | None:
@@ -309,6 +323,12 @@ class _AnswersChecker:
             action_items=self.items(data.get("action_items")),
             facilitator=str(data.get("facilitator") or ""),
             participants=tuple(str(p) for p in data.get("participants") or ()),
+            lines={
+                (section, str(key)): self.doc.line_of(section, str(key)) or 1
+                for section in ("steps", "timing", "actions")
+                if isinstance(data.get(section), dict)
+                for key in data[section]
+            },
         )
 
     def hot_wash(self, value: Any) -> dict[int, str]:

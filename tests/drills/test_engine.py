@@ -239,3 +239,18 @@ def test_default_folders_are_under_the_drill_log_and_never_shared(tmp_path: Path
     assert second.report == base.with_name(base.name + "-2") / "drill-report.md"
     # the SEV3 runbook has no review step, so no review draft; the scratch workspace is gone
     assert [p.name for p in sorted(base.iterdir())] == ["drill-report.md", "drill.json"]
+
+
+def test_answers_naming_steps_the_runbook_lacks_are_refused_with_lines(tmp_path: Path) -> None:
+    text = "default: done\nsteps:\n  pause-agnet: done\ntiming:\n  kill-agent: 2\nactions:\n  notify-securty: done\n"
+    with pytest.raises(UsageError) as info:
+        run("force-push-leak", text, tmp_path)
+    message = info.value.message
+    answers = tmp_path / "answers.yaml"
+    assert (
+        f"{answers}:3: steps.pause-agnet: no such step in the runbook (did you mean 'pause-agent'?)"
+        in message
+    )
+    assert f"{answers}:7: actions.notify-securty: no such expected action" in message
+    assert "kill-agent" not in message
+    assert not (tmp_path / "out").exists()  # refused before anything was built
