@@ -3,8 +3,8 @@
 The scenario is the shipped drill scenario `force-push-leak`: a Claude Code session that loops
 on a failing test, writes outside its scope and leaks a (fake) token. The demo builds its
 repository and trace, starts a stand-in agent process, then contains it (pause), assesses the
-trace, reverts the agent's commit on a new branch, kills the paused agent, and writes the
-review. It uses its own AGENTIR_HOME inside the output folder, needs no network, runs no
+trace, reverts the agent's commit on a new branch and writes the review; at the end the paused
+agent is killed through containment and the demo proves nothing of the session still runs. It uses its own AGENTIR_HOME inside the output folder, needs no network, runs no
 runbook command that reaches an external system, and leaves no process behind.
 """
 
