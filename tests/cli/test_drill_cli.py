@@ -199,8 +199,8 @@ def test_ending_an_interactive_kill_switch_drill_early_stops_the_agent(tmp_path:
 
 def test_an_inject_arrives_while_the_team_is_still_at_a_prompt(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    # at 600x, drill minute 2 comes 0.2 s after the start: before anyone answers the first step
-    child = _spawn(["drill", "run", "infinite-loop", "--out", str(out), "--speed", "600"],
+    # at 30x, drill minute 2 comes 4 s after the start: the first step's prompt is long up
+    child = _spawn(["drill", "run", "infinite-loop", "--out", str(out), "--speed", "30"],
                    tmp_path / "home")  # fmt: skip
     try:
         child.expect(STEP)
