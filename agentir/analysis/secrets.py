@@ -45,7 +45,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "password",
         r"(?:(?i:password|passwd|pwd|secret|token|api[_\-]?key|"
-        r"access[_\-]?key|auth[_\-]?key|private[_\-]?key|client[_\-]?secret)[\"']?\s*[:=]\s*)"
+        r"access[_\-]?key|auth[_\-]?key|private[_\-]?key|client[_\-]?secret)[\"']?[ \t]*[:=][ \t]*)"
         r"(?P<q>[\"']?)(?P<s>(?![\"'$%{<(\[*])[^\s\"'&;,)}\]]{6,200})(?P=q)",
     ),
 )

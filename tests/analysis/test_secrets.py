@@ -80,3 +80,8 @@ def test_redaction_is_idempotent() -> None:
 )
 def test_code_values_are_not_secrets(text: str) -> None:
     assert find_secrets(text) == []
+
+
+def test_a_key_word_ending_a_line_is_not_a_password() -> None:
+    assert find_secrets("if not check_password:\n        return 401") == []
+    assert find_secrets("password = hunter2hunter2\n") != []
