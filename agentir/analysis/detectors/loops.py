@@ -1,5 +1,5 @@
-"""Loops: the same call again and again without progress, A-B-A-B ping-pong, and talk without
-action.
+"""Loops: the same call again and again without progress, short cycles (A-B-A-B ping-pong, or
+fix / test / undo / test flip-flops of up to four calls), and talk without action.
 
 Progress resets a call's count: a result that differs from the call's previous result (times,
 ids and addresses in the output are ignored), or a file changed for the first time in the
@@ -32,6 +32,7 @@ from agentir.policy import Policy
 
 MAX_KEYS = 512
 MAX_CHAINS = 64
+MAX_PERIOD = 4  # cycles of up to four calls (fix, test, undo, test) are recognised
 
 
 def progress_epoch(fold: SessionFold) -> int:
@@ -58,7 +59,7 @@ class _Chain:
     steps: deque[tuple[str, str, int, int, str]] = field(
         default_factory=deque
     )  # key, sig, epoch, seq, source
-    alt_pair: frozenset[str] | None = None
+    alt_pair: frozenset[str] | None = None  # the calls of the cycle being reported
     alt_len: int = 0
     alt_finding: int | None = None
     talk: int = 0
@@ -81,7 +82,10 @@ class LoopDetector(Detector):
         key = chain(event)
         state = self.chains.get(key)
         if state is None:
-            state = _Chain(steps=deque(maxlen=self.policy.loops.alternating_window))
+            cycles = max(2, self.policy.loops.alternating_window // 2)
+            state = _Chain(
+                steps=deque(maxlen=max(self.policy.loops.alternating_window, MAX_PERIOD * cycles))
+            )
             self.chains[key] = state
             if len(self.chains) > MAX_CHAINS:
                 self.chains.popitem(last=False)
@@ -233,43 +237,45 @@ class LoopDetector(Detector):
             )
 
     def _alternation(self, state: _Chain, key: str, sig: str, epoch: int, call: ToolCall) -> None:
+        """A cycle of 2 to 4 calls repeating with the same results and no new file."""
         window = self.policy.loops.alternating_window
+        cycles = max(2, window // 2)  # the default window of 6 is A-B three times
         state.steps.append((key, sig, epoch, call.seq, str(call.source)))
         steps = list(state.steps)
-        alternating = (
-            len(steps) == window
-            and steps[0][0] != steps[1][0]
-            and all(steps[i][:2] == steps[i % 2][:2] for i in range(window))
-            and steps[0][2] == epoch
+        period = next(
+            (p for p in range(2, MAX_PERIOD + 1) if _repeats(steps, p, cycles, epoch)), None
         )
-        pair = frozenset((steps[0][0], steps[1][0])) if len(steps) >= 2 else None
-        if not alternating:
+        if period is None:
             if state.alt_pair is not None:
                 state.alt_pair, state.alt_len, state.alt_finding = None, 0, None
             return
-        seqs = [s[3] for s in steps]
-        if state.alt_pair != pair:
-            state.alt_pair, state.alt_len = pair, window
+        span = steps[-period * cycles :]
+        members = frozenset(s[0] for s in span[:period])
+        seqs = [s[3] for s in span]
+        what = "two calls" if period == 2 else f"a cycle of {period} calls"
+        if state.alt_pair != members:
+            state.alt_pair, state.alt_len = members, len(span)
             state.alt_finding = self.emit(
                 "warning",
-                f"the agent alternates between two calls with the same results and no new file "
-                f"changed: `{quote(call_text(call), 60)}` and another call, {window} steps "
+                f"the agent alternates between {what} with the same results and no new file "
+                f"changed: `{quote(call_text(call), 60)}` and another call, {len(span)} steps "
                 f"(seqs {seq_list(seqs)})",
                 seqs,
-                steps[0][4],
+                span[0][4],
                 pattern="alternating",
-                count=window,
+                count=len(span),
+                period=period,
             )
             return
         state.alt_len += 1
         finding = self.found.get(state.alt_finding) if state.alt_finding is not None else None
-        all_seqs = [*(finding.seqs if finding else ()), *seqs]
-        stuck = state.alt_len >= window * self.policy.loops.stuck_factor
+        all_seqs = list(dict.fromkeys([*(finding.seqs if finding else ()), *seqs]))
+        stuck = state.alt_len >= period * cycles * self.policy.loops.stuck_factor
         self.update(
             state.alt_finding,
             "high" if stuck else None,
             (
-                f"the agent alternates between two calls with the same results and no new "
+                f"the agent alternates between {what} with the same results and no new "
                 f"file changed for {state.alt_len} steps: it is stuck (seqs {seq_list(all_seqs)})"
             )
             if stuck
@@ -277,3 +283,25 @@ class LoopDetector(Detector):
             all_seqs,
             count=state.alt_len,
         )
+
+
+def _repeats(
+    steps: list[tuple[str, str, int, int, str]], period: int, cycles: int, epoch: int
+) -> bool:
+    """The last `period * cycles` steps repeat one cycle of `period` distinct-enough calls."""
+    n = period * cycles
+    if len(steps) < n:
+        return False
+    span = steps[-n:]
+    head = [s[:2] for s in span[:period]]
+    if len({k for k, _ in head}) < 2 and len(set(head)) < period:
+        return False  # one call repeating is the identical-call rule's business
+    if any(
+        len(set(head[:q])) == len(head[:q]) and head == head[:q] * (period // q)
+        for q in range(1, period)
+        if period % q == 0
+    ):
+        return False  # a shorter cycle: reported with its own period
+    return all(span[i][:2] == head[i % period] for i in range(n)) and all(
+        s[2] == epoch for s in span
+    )

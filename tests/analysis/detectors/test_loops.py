@@ -98,6 +98,18 @@ def test_alternating_calls_without_progress() -> None:
     assert f.severity == "high" and f.data["count"] == 12
 
 
+def test_a_fix_and_undo_flip_flop_is_a_cycle_of_four() -> None:
+    s = Session()
+    s.edit("/repo/src/app.py")  # the file is touched once: later edits are not new files
+    for _ in range(3):
+        s.edit("/repo/src/app.py", old="x = 1", new="x = 2")
+        s.bash("pytest -q", ok=False, exit_code=1, output="E   TypeError: bad operand")
+        s.edit("/repo/src/app.py", old="x = 2", new="x = 1")
+        s.bash("pytest -q", ok=False, exit_code=1, output="E   KeyError: 'user'")
+    (f,) = found(s.run(), "loop", pattern="alternating")
+    assert f.data["period"] == 4 and len(f.seqs) == 12 and "a cycle of 4 calls" in f.message
+
+
 def test_alternating_calls_with_changing_results_are_work() -> None:
     s = Session()
     for i in range(4):
