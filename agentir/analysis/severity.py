@@ -39,11 +39,20 @@ _EXTERNAL = frozenset({"external"})
 MAX_REASONS = 20
 
 
+def _short(text: str, limit: int) -> str:
+    """`text` cut at a word boundary with an ellipsis (never mid-number: "seq 43" not "seq 4")."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
+
+
 def _cite_effect(e: Effect) -> str:
     state = {False: " (the attempt failed)", None: " (outcome not in the trace)"}.get(
         e.succeeded, ""
     )
-    detail = f" — {e.detail[:60]}" if e.detail else ""
+    detail = f" — {_short(e.detail, 80)}" if e.detail else ""
     first = "first at " if e.count > 1 else ""
     return f"{e.kind} {e.target}{detail}{state} — {first}seq {e.seq} ({e.source or 'no source'})"
 
@@ -52,7 +61,7 @@ def _cite(f: Finding) -> str:
     seqs = ", ".join(map(str, f.seqs[:5])) + ("…" if len(f.seqs) > 5 else "")
     source = f.data.get("source") if f.data else None
     where = f"seq {seqs}" if seqs else "no seq"
-    message = f.message if len(f.message) <= 130 else f.message[:129] + "…"
+    message = _short(f.message, 130)
     return f"{f.detector}: {message} — {where}" + (f" ({source})" if source else "")
 
 
