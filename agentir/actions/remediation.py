@@ -179,3 +179,44 @@ class Sink:
     def incident_dir(self) -> str | None:
         """The incident's folder."""
         return str(self._store.path(self.incident)) if self._store is not None else None
+
+
+def plan_summary(plan: Any) -> dict[str, Any]:
+    """What goes on the timeline as `remediate.planned`."""
+    return {
+        "target_branch": plan.target_branch,
+        "base": plan.base_commit,
+        "reverts": [{"sha": c.sha, "reasons": [r.kind for r in c.reasons]} for c in plan.reverts],
+        "other_agent": [c.sha for c in plan.other_agent],
+        "conflicts": [{"sha": c.sha, "kind": c.kind, "files": list(c.files)} for c in plan.conflicts],
+        "uncommitted_agent_files": [p for p, _ in plan.uncommitted.agent_files],
+    }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one remediation run did."""
+
+    result: Any  # agentir.actions.revert.ApplyResult
+    checklist_added: list[str]
+    remediated: bool  # the incident moved to `remediated`
+
+
+def remediate(
+    repo: Any, plan: Any, options: Any, sink: Sink, scratch_root: Path | None = None
+) -> Outcome:
+    """Record the plan, revert on the new branch, add the checklist, and mark the incident
+    remediated when every agent commit was reverted and no check fails."""
+    from agentir.actions.revert import apply_plan
+
+    sink.record("remediate.planned", plan_summary(plan))
+    scratch = Path(tempfile.mkdtemp(prefix="agentir-scratch-", dir=scratch_root))
+    try:
+        result = apply_plan(
+            repo, plan, options, record=sink.record, preserve=sink.preserve, scratch=scratch
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    added = sink.add_checklist(plan.checklist)
+    done = result.verified is not False and bool(result.branch) and not result.skipped
+    return Outcome(result, added, done and sink.mark_remediated(result.branch, result.verified))

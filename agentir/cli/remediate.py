@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -189,31 +187,20 @@ def _confirm(plan: Any, json_out: bool) -> None:
 def _apply(
     repo: Any, plan: Any, sink: Any, strategy: str, stash: bool, checks: list[Any], json_out: bool
 ) -> None:
-    from agentir.actions.revert import PAUSE_ENV, ApplyOptions, apply_plan
+    from agentir.actions.remediation import remediate
+    from agentir.actions.revert import PAUSE_ENV, ApplyOptions
 
     pause = os.environ.get(PAUSE_ENV)
     options = ApplyOptions(
         strategy=strategy, stash=stash, checks=tuple(checks),
         pause_after=int(pause) if pause and pause.isdigit() else None,
     )  # fmt: skip
-    sink.record("remediate.planned", _plan_summary(plan))
-    scratch = Path(tempfile.mkdtemp(prefix="agentir-scratch-"))
-    try:
-        result = apply_plan(
-            repo, plan, options, record=sink.record, preserve=sink.preserve, scratch=scratch
-        )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    added = sink.add_checklist(plan.checklist)
+    outcome = remediate(repo, plan, options, sink)
+    result, added = outcome.result, outcome.checklist_added
     if sink.incident is None and sink.out is not None:
         stderr_console().print(f"agentir remediate: evidence written to {sink.out}")
     failed = result.verified is False
-    if (
-        not failed
-        and result.branch
-        and not result.skipped
-        and sink.mark_remediated(result.branch, result.verified)
-    ):
+    if outcome.remediated:
         stderr_console().print(
             f"agentir remediate: incident {sink.incident} is remediated; merge {result.branch} to "
             "deploy (the deploy gate blocks history that still carries the agent's commits)"
@@ -245,17 +232,6 @@ def _verify_only(repo: Any, label: str, checks: list[Any], sink: Any, json_out: 
 
         stdout_console().print(checks_view(results, f"Checks on {branch}"))
     raise typer.Exit(code)
-
-
-def _plan_summary(plan: Any) -> dict[str, Any]:
-    return {
-        "target_branch": plan.target_branch,
-        "base": plan.base_commit,
-        "reverts": [{"sha": c.sha, "reasons": [r.kind for r in c.reasons]} for c in plan.reverts],
-        "other_agent": [c.sha for c in plan.other_agent],
-        "conflicts": [{"sha": c.sha, "kind": c.kind, "files": list(c.files)} for c in plan.conflicts],
-        "uncommitted_agent_files": [p for p, _ in plan.uncommitted.agent_files],
-    }  # fmt: skip
 
 
 def _show(

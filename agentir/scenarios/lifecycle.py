@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,8 +114,8 @@ def remediate_workspace(
 ) -> Remediation:
     """`agentir remediate INCIDENT --repo R --trace T --yes`: plan and revert the agent's
     commits on `agentir/revert-<incident>`; AGENTIR_HOME must point at the workspace store."""
-    from agentir.actions.remediation import Sink, load_sessions
-    from agentir.actions.revert import ApplyOptions, apply_plan
+    from agentir.actions.remediation import Sink, load_sessions, remediate
+    from agentir.actions.revert import ApplyOptions
     from agentir.actions.revert_plan import build_plan
     from agentir.gitrepo import GitRepo
 
@@ -127,18 +126,9 @@ def remediate_workspace(
     ws.ensure_inside(repo.root, "repository root")
     plan = build_plan(repo, sessions, label=incident, incident=incident)
     sink = Sink(incident)
-    sink.record("remediate.planned", {"target_branch": plan.target_branch,
-                                      "reverts": [c.sha for c in plan.reverts]})  # fmt: skip
-    scratch = ws.root / ".remediate-scratch"
-    scratch.mkdir(exist_ok=True)
-    try:
-        options = ApplyOptions(strategy="stop", stash=stash, checks=tuple(checks))
-        result = apply_plan(
-            repo, plan, options, record=sink.record, preserve=sink.preserve, scratch=scratch
-        )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    added = sink.add_checklist(plan.checklist)
+    options = ApplyOptions(strategy="stop", stash=stash, checks=tuple(checks))
+    outcome = remediate(repo, plan, options, sink, scratch_root=ws.root)
+    result, added = outcome.result, outcome.checklist_added
     return Remediation(
         branch=result.branch,
         reverted=tuple((r.original, r.revert, r.subject) for r in result.reverted),
