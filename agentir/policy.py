@@ -318,6 +318,38 @@ class Context:
     near_limit: float = 0.9
 
 
+KILL_SWITCH_TRIGGERS = (
+    "budget", "scope", "permissions", "loop", "external",
+    "cost", "failures", "context", "hallucination", "stops",
+)  # fmt: skip
+SEVERITY_LEVELS = ("info", "warning", "high", "critical")
+
+
+@dataclass(frozen=True)
+class KillSwitch:
+    """What `agentir guard` blocks and `agentir watch` contains: triggers, lowest severity."""
+
+    triggers: tuple[str, ...] = ("budget", "scope", "permissions", "loop")
+    min_severity: str = "warning"  # the loop warning is the 4th identical call: it must fire
+    levels: tuple[tuple[str, str], ...] = ()  # per-trigger lowest severity, overriding the above
+    budget_lookahead: bool = True  # guard: block when the next model call would cross the budget
+    open_incident: bool = False  # guard: open (or join) an incident on a block
+    alert_on_block: bool = True  # guard: send the configured alerts on a block
+
+    def threshold(self, trigger: str) -> str | None:
+        """The lowest severity that fires `trigger`, None when the trigger is off."""
+        if trigger not in self.triggers:
+            return None
+        return dict(self.levels).get(trigger, self.min_severity)
+
+    def fires(self, trigger: str, severity: str) -> bool:
+        """Whether a finding of `severity` for `trigger` pulls the kill switch."""
+        level = self.threshold(trigger)
+        if level is None or severity not in SEVERITY_LEVELS:
+            return False
+        return SEVERITY_LEVELS.index(severity) >= SEVERITY_LEVELS.index(level)
+
+
 def _default_paths() -> Paths:
     return Paths(
         tuple(compile_path(p) for p in DEFAULT_ALLOWED_WRITE),
@@ -343,6 +375,7 @@ class Policy:
     loops: Loops = field(default_factory=Loops)
     cost_spiral: CostSpiral = field(default_factory=CostSpiral)
     context: Context = field(default_factory=Context)
+    kill_switch: KillSwitch = field(default_factory=KillSwitch)
     source: str = "built-in defaults"
 
     @classmethod

@@ -161,6 +161,42 @@ def _pair(value: Any, keys: Keys, where: Any, default: Any) -> Any:
     return (k, n)
 
 
+def _triggers(value: Any, keys: Keys, where: Any, default: Any) -> Any:
+    items = _items(value, keys, where, pol.KillSwitch().triggers)
+    if items is None:
+        return default
+    good: list[str] = []
+    for k, item in items:
+        if item not in pol.KILL_SWITCH_TRIGGERS:
+            hint = pol.did_you_mean(str(item), list(pol.KILL_SWITCH_TRIGGERS))
+            known = ", ".join(pol.KILL_SWITCH_TRIGGERS)
+            where.error(k, f"unknown trigger {item!r}{hint} (one of: {known})")
+        elif item not in good:
+            good.append(item)
+    return tuple(good)
+
+
+def _severity(value: Any, keys: Keys, where: Any, default: Any) -> Any:
+    if value not in pol.SEVERITY_LEVELS:
+        where.error(keys, f"must be one of {', '.join(pol.SEVERITY_LEVELS)}, got {value!r}")
+        return default
+    return value
+
+
+def _levels(value: Any, keys: Keys, where: Any, default: Any) -> Any:
+    if not isinstance(value, Mapping):
+        where.error(keys, f"must be a mapping of trigger to severity, got {value!r}")
+        return default
+    good: list[tuple[str, str]] = []
+    for name, level in value.items():
+        if name not in pol.KILL_SWITCH_TRIGGERS:
+            hint = pol.did_you_mean(str(name), list(pol.KILL_SWITCH_TRIGGERS))
+            where.error((*keys, str(name)), f"unknown trigger{hint}")
+        elif _severity(level, (*keys, name), where, None) is not None:
+            good.append((name, level))
+    return tuple(good)
+
+
 _SCHEMA: dict[str, dict[str, Check]] = {
     "budget": {"usd": _num(0, nullable=True), "tokens": _int(0, nullable=True)},
     "paths": {
@@ -189,6 +225,14 @@ _SCHEMA: dict[str, dict[str, Check]] = {
         "growth_tokens_per_call": _int(1),
         "compactions_warning": _int(1),
         "near_limit": _num(0, above=True, maximum=1),
+    },
+    "kill_switch": {
+        "triggers": _triggers,
+        "min_severity": _severity,
+        "levels": _levels,
+        "budget_lookahead": _bool,
+        "open_incident": _bool,
+        "alert_on_block": _bool,
     },
 }
 

@@ -274,6 +274,10 @@ def apply_contain(
             {"remaining": [_named(p) for p in result.verification.remaining]},
             who,
         )
+    if opened:  # the on-call engineer hears of a new incident (when alerts are configured)
+        from agentir.alerts import contain_alert
+
+        contain_alert(store, ref, who, result.verification.summary)
     final = store.get(ref)
     return ContainOutcome(
         incident_id=ref,
@@ -297,7 +301,7 @@ def _incident(plan: ContainPlan, store: Any, actor: str) -> tuple[str, bool]:
         if new_sessions or new_traces:
             store.attach(ref, sessions=new_sessions, traces=new_traces, actor=actor)
         if plan.severity != incident.severity:
-            store.setdecide_severity(
+            store.set_severity(
                 ref, plan.severity, reason="given to agentir contain", actor=actor,
                 runbooks_dir=plan.request.runbooks_dir,
             )  # fmt: skip

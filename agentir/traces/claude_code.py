@@ -660,3 +660,58 @@ class ClaudeCodeReader(TraceReader):
                 parser.handle(sub.path if sub else path, lineno, rec, sub)
             yield from parser.drain()
         yield from parser.drain(final=True)
+
+
+# --------------------------------------------------------------------------- live tailing
+
+_USAGE_FIELDS = (
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+    "cache_write_1h_tokens",
+)  # fmt: skip
+
+
+class ClaudeCodeParser(_Parser):
+    """Records fed one at a time become events (live tailing: `agentir guard` and `watch`).
+
+    Unlike the file reader it flushes at every record boundary: a live consumer cannot wait
+    for the next response to know one has ended. A later line of a response already emitted
+    that reports more usage yields a `ModelCall` with `calls=0` holding only the increase,
+    so usage totals keep the maximum per message id. Sequence numbers start at `first_seq`
+    (a consumer that resumes from a saved offset continues its numbering).
+    """
+
+    def __init__(
+        self, path: Path, stats: ReadStats, session: str | None = None, first_seq: int = 0
+    ) -> None:
+        super().__init__(stats, session or path.stem)
+        self.path = path
+        self.first_seq = first_seq
+        self.usage_seen = _Lru(LRU_SIZE)  # message key -> usage of its emitted ModelCall
+
+    def feed(self, rec: Any, lineno: int) -> list[Event]:
+        """Handle one parsed record (`lineno` is its 1-based line); the events it completes."""
+        self.handle(self.path, lineno, rec, None)
+        return list(self.drain(final=True))
+
+    def emit(self, item: _Item) -> Event:
+        if item.key is not None:
+            self.usage_seen.put(item.key, {k: item.fields[k] for k in _USAGE_FIELDS})
+        if item.ctx.session not in self.emitters:
+            emitter = Emitter(item.ctx.path, AGENT, item.ctx.session)
+            emitter.next_seq = self.first_seq
+            self.emitters[item.ctx.session] = emitter
+        return super().emit(item)
+
+    def _model_call(
+        self, rec: dict[str, Any], message: dict[str, Any], model: str | None, ctx: _Ctx
+    ) -> bool:
+        message_id = clean(message.get("id")) or clean(rec.get("requestId"))
+        key = message_id or f"{ctx.path}:{ctx.line}"
+        seen = self.usage_seen.get(key)
+        if seen is not None and self.done.get(key) == ctx.chain:
+            usage = _usage(as_dict(message.get("usage")))
+            more = {k: max(0, usage[k] - seen[k]) for k in _USAGE_FIELDS}
+            if any(more.values()):
+                self.usage_seen.put(key, {k: max(usage[k], seen[k]) for k in _USAGE_FIELDS})
+                self.add(ctx, ModelCall, model=model, message_id=message_id, calls=0, **more)
+        return super()._model_call(rec, message, model, ctx)

@@ -112,15 +112,20 @@ class RolloutParser:
     def events(self) -> Iterator[Event]:
         """Every event of the file, in order; bad records are counted, never raised."""
         for lineno, record in iter_json_lines(self.path, self.stats):
-            self.line = lineno
-            if not isinstance(record, dict):
-                self.stats.skip("codex: line is not a JSON object")
-                continue
-            try:
-                yield from self._record(record)
-            except (TypeError, ValueError, KeyError, AttributeError):
-                # a record of an unexpected shape must not end the read
-                self.stats.skip("codex: record of unexpected shape")
+            yield from self.feed(record, lineno)
+
+    def feed(self, record: Any, lineno: int) -> list[Event]:
+        """The events of one parsed record (also for live tailing); never raises."""
+        self.line = lineno
+        if not isinstance(record, dict):
+            self.stats.skip("codex: line is not a JSON object")
+            return []
+        try:
+            return list(self._record(record))
+        except (TypeError, ValueError, KeyError, AttributeError):
+            # a record of an unexpected shape must not end the read
+            self.stats.skip("codex: record of unexpected shape")
+            return []
 
     def _record(self, record: Mapping[str, Any]) -> Iterator[Event]:
         rtype = record.get("type")
