@@ -99,12 +99,14 @@ def _index_lines(
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            out[(*prefix, key)] = key_node.start_mark.line + 1
-            _index_lines(value_node, (*prefix, key), out)
+            path = (*prefix, key)
+            out[path] = key_node.start_mark.line + 1
+            _index_lines(value_node, path, out)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            out[(*prefix, index)] = item.start_mark.line + 1
-            _index_lines(item, (*prefix, index), out)
+            path = (*prefix, index)
+            out[path] = item.start_mark.line + 1
+            _index_lines(item, path, out)
 
 
 @lru_cache(maxsize=8)
@@ -143,8 +145,10 @@ def env_setting(name: str) -> str | None:
 def dump_yaml(data: Any) -> str:
     """Serialise plain data as block-style YAML, keys in insertion order (the one YAML writer)."""
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(
-        data, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    return str(
+        yaml.dump(
+            data, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+        )
     )
 
 

@@ -152,7 +152,7 @@ def finder_commits(repo: Path | None, assessment: Any) -> tuple[list[str], str |
     except ImportError:  # remediation not part of this build
         return [], None
     try:
-        plan = build_plan(git, [assessment], label="freeze", predict=False)
+        plan = build_plan(git, [assessment], label="freeze", predict="none")
     except AgentirError as exc:
         return [], f"the commit finder found nothing usable: {exc.message}"
     return [c.sha for c in plan.reverts], None

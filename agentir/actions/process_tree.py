@@ -159,8 +159,8 @@ def scan(
             excluded.setdefault(pid, ExcludedProcess(pid, "", "no such process"))
         pick(pid, "explicit pid")
     for pid, created in known.items():
-        proc = snapshot.get(pid)
-        if proc is not None and same_time(proc.create_time, created):
+        planned = snapshot.get(pid)
+        if planned is not None and same_time(planned.create_time, created):
             pick(pid, "in the containment plan")
     for proc in snapshot.values():
         if _is_kernel(proc):

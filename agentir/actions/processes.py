@@ -188,6 +188,7 @@ def plan_containment(
         if p.status == "zombie"
     )
     n = len(targets)
+    steps: tuple[str, ...]
     if mode == "pause":
         steps = (
             f"SIGSTOP the {n} process(es), parents before children, each only if its start "

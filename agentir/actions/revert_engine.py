@@ -292,7 +292,7 @@ def predict_conflicts(
     if found is None:
         stops: list[Stop] = []
         with throwaway_worktree(repo, plan.base_commit) as worktree:
-            run_reverts(repo, worktree, items, lambda stop: stops.append(stop) is None, light=True)
+            run_reverts(repo, worktree, items, lambda stop: _keep(stops, stop), light=True)
         found, where = stops, "in a throwaway worktree"
     by_sha = {c.sha: c for c in plan.reverts}
     from agentir.actions.revert_plan import Conflict
@@ -302,3 +302,9 @@ def predict_conflicts(
     )
     tried = f"tried {len(items)} of {len(plan.reverts)} reverts {where}"
     return replace(plan, conflicts=conflicts, conflicts_checked=tried)
+
+
+def _keep(stops: list[Stop], stop: Stop) -> bool:
+    """Collect a stop and carry on (the throwaway worktree tries every revert)."""
+    stops.append(stop)
+    return True

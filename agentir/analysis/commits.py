@@ -228,8 +228,7 @@ def classify(
     ids = [s.id for s in sessions]
     for commit in commits:
         markers = commit_markers(commit) + note_markers(commit.note, ids)
-        verdicts = [_judge(commit, s, markers, slack) for s in sessions]
-        verdicts = [v for v in verdicts if v is not None]
+        verdicts = [v for s in sessions if (v := _judge(commit, s, markers, slack)) is not None]
         if not verdicts:
             continue
         rank = {REVERT: 0, OTHER_AGENT: 1, KEPT: 2}

@@ -66,7 +66,7 @@ def shell_command_of(name: str, args: Mapping[str, Any]) -> str | None:
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             shell = value[0].rsplit("/", 1)[-1]
             if len(value) >= 3 and shell in _SHELLS and value[1] in ("-c", "-lc"):
-                return value[2]
+                return str(value[2])
             return shlex.join(value)
     raw = args.get("raw")
     return raw if isinstance(raw, str) and raw.strip() else None

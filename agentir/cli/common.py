@@ -6,7 +6,7 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -34,7 +34,11 @@ def stderr_console() -> Console:
 
 
 def print_json(
-    command: str, data: Any, *, exit_code: int = 0, errors: list[dict[str, str]] | None = None
+    command: str,
+    data: Any,
+    *,
+    exit_code: int = 0,
+    errors: Sequence[Mapping[str, str]] | None = None,
 ) -> None:
     """Print the JSON envelope on stdout."""
     sys.stdout.write(dumps(envelope(command, data, exit_code=exit_code, errors=errors)) + "\n")

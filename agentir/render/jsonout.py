@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -44,7 +44,7 @@ def envelope(
     data: Any,
     *,
     exit_code: int = 0,
-    errors: list[Mapping[str, str]] | None = None,
+    errors: Sequence[Mapping[str, str]] | None = None,
     status: str | None = None,
 ) -> dict[str, Any]:
     """The documented envelope: schema, command, status, exit_code, data, errors."""
@@ -148,4 +148,5 @@ def assessment_data(a: Any, *, curve: bool = False) -> dict[str, Any]:
     }
     if curve:
         data["curve"] = a.curve
-    return to_jsonable(data)
+    out: dict[str, Any] = to_jsonable(data)
+    return out

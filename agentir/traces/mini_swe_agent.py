@@ -83,10 +83,13 @@ def _commands(message: Mapping[str, Any], extra: Mapping[str, Any]) -> list[tupl
 
 def mini_events(doc: dict[str, Any] | list[Any], em: Emitter, stats: ReadStats) -> Iterator[Event]:
     """Events of one mini-swe-agent run."""
+    info: Mapping[str, Any] = {}
+    messages: list[Any] = []
     if isinstance(doc, list):
-        messages, info = doc, {}
+        messages = doc
     else:
-        messages = doc.get("messages") if isinstance(doc.get("messages"), list) else []
+        raw = doc.get("messages")
+        messages = raw if isinstance(raw, list) else []
         if "messages" in doc and not isinstance(doc.get("messages"), list):
             stats.skip("'messages' is not a list")
         info = as_dict(doc.get("info"))

@@ -387,7 +387,7 @@ class OpenHandsV1EventsDirReader(TraceReader):
             stats.skip("no numbered event files")
             return
         conversation = _session_dir(path, events)
-        base = {}
+        base: Mapping[str, Any] = {}
         for name in ("base_state.json", "meta.json"):
             try:
                 base = as_dict(loads((conversation / name).read_bytes()))

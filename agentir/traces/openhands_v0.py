@@ -220,7 +220,7 @@ class V0Session:
             return
         if kind in _SILENT_ACTIONS:
             return
-        thought = args.get("thought") if isinstance(args.get("thought"), str) else ""
+        thought = str(args["thought"]) if isinstance(args.get("thought"), str) else ""
         if kind in ("finish", "reject"):
             final = args.get("final_thought") or thought or raw.get("message")
             if isinstance(final, str) and final.strip():

@@ -9,7 +9,7 @@ emitted as a final `submission` ToolResult whose changes are the net file change
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +216,7 @@ class _SweRun:
             yield from self._history_steps(task_index)
         yield from self._totals()
 
-    def _task(self) -> Iterator[Event]:
+    def _task(self) -> Generator[Event, None, int | None]:
         """The first user message that is neither a demonstration nor the system prompt."""
         for i, item in enumerate(self.history):
             if isinstance(item, dict) and item.get("role") == "user" and not _is_demo(item):
@@ -244,7 +244,7 @@ class _SweRun:
             if not isinstance(step, dict):
                 self.stats.skip("trajectory step is not an object")
                 continue
-            action_text = step.get("action") if isinstance(step.get("action"), str) else ""
+            action_text = str(step["action"]) if isinstance(step.get("action"), str) else ""
             state = _state(step.get("state"))
             open_file = state.get("open_file") if isinstance(state.get("open_file"), str) else None
             if not open_file or open_file == "n/a":
@@ -323,12 +323,12 @@ class _SweRun:
                 continue
             text = _text(item.get("content"))
             if role == "assistant":
-                thought = item.get("thought") if isinstance(item.get("thought"), str) else text
+                thought = str(item["thought"]) if isinstance(item.get("thought"), str) else text
                 if thought.strip():
                     yield self.em.make(
                         Message, ts=None, pointer=pointer, role="assistant", text=thought
                     )
-                action_text = item.get("action") if isinstance(item.get("action"), str) else ""
+                action_text = str(item["action"]) if isinstance(item.get("action"), str) else ""
                 tool_calls = [
                     as_dict(c) for c in item.get("tool_calls") or [] if isinstance(c, dict)
                 ]
