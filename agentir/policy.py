@@ -23,6 +23,7 @@ from agentir.config import YamlDoc, find_config, load_yaml
 from agentir.errors import ConfigError
 
 DEFAULTS_TOKEN = "@defaults"
+_CONFIG_KEYS = frozenset({"settings", "alerts", "drills"})  # other sections of an agentir.yaml
 _HOME = r"(?:~|/home/[^/]+|/Users/[^/]+|/root)"
 
 
@@ -432,7 +433,9 @@ def load_policy(path: Path | None = None, start: Path | None = None) -> Policy:
     if explicit is not None:
         doc = load_yaml(explicit.expanduser())
         data = doc.data
-        if isinstance(data, Mapping) and "policy" in data:
+        if isinstance(data, Mapping) and ("policy" in data or _CONFIG_KEYS & set(data)):
+            if data.get("policy") is None:  # a whole agentir.yaml (alerts, settings) without one
+                return replace(Policy(), source=f"built-in defaults ({explicit} has no policy)")
             return Policy.from_dict(data["policy"], doc, ("policy",))
         return Policy.from_dict(data, doc)
     found = find_config(start)
