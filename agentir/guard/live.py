@@ -51,8 +51,8 @@ from agentir.model import (
 from agentir.policy import Policy
 
 MAX_FILES = 5000  # hashed paths kept; beyond, every touch counts as progress (never a false loop)
-MAX_KEYS = 256  # call streaks per chain
-MAX_CHAINS = 16
+MAX_KEYS = 512  # call streaks per chain (as the loop detector keeps)
+MAX_CHAINS = 64  # agent chains (main and subagents), as the loop detector keeps
 MAX_CALLS = 256  # calls waiting for a result
 MAX_MESSAGES = 64  # message ids whose usage is remembered
 MAX_BLOCKED = 64

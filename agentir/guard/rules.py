@@ -18,7 +18,7 @@ from posixpath import relpath
 from agentir.analysis.detectors.common import quote
 from agentir.analysis.effects import EffectHit, effects_of, tool_effects
 from agentir.analysis.paths import absolute
-from agentir.analysis.shell import changes_of, split_commands
+from agentir.analysis.shell import SimpleCommand, changes_of, split_commands
 from agentir.analysis.tools import intended_changes, shell_command
 from agentir.model import FileChange, FileOp, Finding, Risk, ToolCall
 from agentir.policy import Policy, match_paths, name_matches
@@ -75,12 +75,12 @@ def _written(change: FileChange) -> list[str]:
     return [change.path]
 
 
-def written_paths(call: ToolCall, cmds: list[object] | None = None) -> list[str]:
+def written_paths(call: ToolCall, cmds: list[SimpleCommand] | None = None) -> list[str]:
     """The raw paths a call would write (edit tools, or the shell command's writes)."""
     command = shell_command(call)
     if command is not None:
         split = cmds if cmds is not None else split_commands(command, call.cwd)
-        changes = [c for c, _ in changes_of(split)]  # type: ignore[arg-type]
+        changes = [c for c, _ in changes_of(split)]
     else:
         changes = list(intended_changes(call))
     return [p for change in changes for p in _written(change)]
@@ -116,7 +116,7 @@ def path_verdict(
 def _scope(
     policy: Policy,
     call: ToolCall,
-    cmds: list[object],
+    cmds: list[SimpleCommand],
     command: str | None,
     cwd: str | None,
     root: str | None,

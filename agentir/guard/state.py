@@ -4,11 +4,13 @@
 
     {"version": 1, "session": "...", "transcript": "/abs/path.jsonl",
      "inode": 1234, "device": 2049, "offset": 81234, "line": 412,
-     "reads": 37, "last_read_bytes": 1830, "live": {... LiveState.to_json() ...}}
+     "reads": 37, "last_read_bytes": 1830, "live": {... LiveState.to_json() ...},
+     "alerted": [...], "parser": {... ClaudeCodeParser.context() ...}}
 
 Each hook call takes the session's lock, reads the transcript from `offset` to the last
 complete line (a line still being written is left for the next call), feeds those records to
-a fresh `ClaudeCodeParser` (numbering events from the saved `next_seq`) and the events to
+a fresh `ClaudeCodeParser` (numbering events from the saved `next_seq`, and attributing
+subagent records as the previous call's parser left off) and the events to
 the `LiveState`, and writes the state back (temp file + rename; no fsync: a lost state only
 means one full re-read). A transcript that was replaced (another inode) or truncated (shorter
 than the offset) is read again from the start with an empty state. A state file that cannot
@@ -67,6 +69,7 @@ class GuardState:
     last_read_bytes: int = 0
     live: LiveState = field(default_factory=LiveState)
     alerted: list[str] = field(default_factory=list)
+    parser: dict[str, Any] = field(default_factory=dict)  # ClaudeCodeParser.context()
 
     def first_alert(self, key: str) -> bool:
         """True the first time `key` is seen (and remember it): one alert per refusal."""
@@ -89,6 +92,7 @@ class GuardState:
             "last_read_bytes": self.last_read_bytes,
             "live": self.live.to_json(),
             "alerted": self.alerted,
+            "parser": self.parser,
         }
 
 
@@ -113,6 +117,7 @@ def load_state(session_id: str) -> GuardState:
             last_read_bytes=int(data.get("last_read_bytes", 0)),
             live=LiveState(data.get("live") or {}),
             alerted=[str(k) for k in data.get("alerted") or ()],
+            parser=data.get("parser") if isinstance(data.get("parser"), dict) else {},
         )
     except (TypeError, ValueError, AttributeError):
         return GuardState(session_id)
@@ -182,7 +187,7 @@ def advance(state: GuardState, transcript: Path, stats: ReadStats | None = None)
     same_file = (st.st_ino, st.st_dev) == (state.inode, state.device)
     if not same_file or st.st_size < state.offset or state.transcript != str(transcript):
         # replaced, truncated or another file: start over (re-reading is always correct)
-        state.live, state.offset, state.line = LiveState(), 0, 0
+        state.live, state.offset, state.line, state.parser = LiveState(), 0, 0, {}
     state.transcript, state.inode, state.device = str(transcript), st.st_ino, st.st_dev
     stats = stats or ReadStats()
     parser: ClaudeCodeParser | None = None
@@ -216,8 +221,11 @@ def advance(state: GuardState, transcript: Path, stats: ReadStats | None = None)
                 parser = ClaudeCodeParser(
                     transcript, stats, session=state.session, first_seq=state.live.next_seq
                 )
+                parser.restore(state.parser)  # subagent attribution goes on where it stopped
             for event in parser.feed(record, state.line):
                 state.live.feed(event)
+    if parser is not None:
+        state.parser = parser.context()
     state.offset += read
     state.reads += 1
     state.last_read_bytes = read

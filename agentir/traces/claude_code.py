@@ -693,6 +693,23 @@ class ClaudeCodeParser(_Parser):
         self.handle(self.path, lineno, rec, None)
         return list(self.drain(final=True))
 
+    def context(self, keep: int = 64) -> dict[str, Any]:
+        """What a later parser needs to attribute records to subagents and name results
+        (the latest `keep` entries; plain JSON data, for a consumer that stops and resumes)."""
+        return {
+            name: list(getattr(self, name).items())[-keep:]
+            for name in ("uuid_chain", "task_prompts", "tool_names")
+        }
+
+    def restore(self, context: Any) -> None:
+        """Take over the `context()` of an earlier parser of the same file."""
+        if not isinstance(context, dict):
+            return
+        for name in ("uuid_chain", "task_prompts", "tool_names"):
+            for item in context.get(name) or ():
+                if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str):
+                    getattr(self, name).put(item[0], item[1])
+
     def emit(self, item: _Item) -> Event:
         if item.key is not None:
             self.usage_seen.put(item.key, {k: item.fields[k] for k in _USAGE_FIELDS})
@@ -709,7 +726,7 @@ class ClaudeCodeParser(_Parser):
         key = message_id or f"{ctx.path}:{ctx.line}"
         seen = self.usage_seen.get(key)
         if seen is not None and self.done.get(key) == ctx.chain:
-            usage = _usage(as_dict(message.get("usage")))
+            usage = _usage(dict(as_dict(message.get("usage"))))
             more = {k: max(0, usage[k] - seen[k]) for k in _USAGE_FIELDS}
             if any(more.values()):
                 self.usage_seen.put(key, {k: max(usage[k], seen[k]) for k in _USAGE_FIELDS})

@@ -229,3 +229,29 @@ def test_prediction_ignores_a_call_that_never_ran() -> None:
         call_id="c", name="Bash", args={"command": "ls"},
     )  # fmt: skip
     assert live.predict_loop(Policy(), call) is None
+
+
+def test_subagent_records_keep_their_chain_across_hook_calls(tmp_path: Path) -> None:
+    """Claude Code 1.0.x wrote subagent records inline, tied to their Task call only through
+    `parentUuid` links and the prompt: the chain must survive a hook call boundary."""
+    t = Transcript(SESSION, tmp_path, tmp_path / "t.jsonl")
+    prompt = "Find every caller of parse()"
+    task, task_id = t.call("Task", {"description": "search", "prompt": prompt})
+    t.parent = None  # the subagent's thread starts afresh
+    start = t.prompt(prompt)
+    side = [start, *t.step("Bash", {"command": "grep -rn parse src"}, "a.py:1")]
+    side += t.step("Bash", {"command": "grep -rn parse src"}, "a.py:1")
+    for record in side:
+        record["isSidechain"] = True
+    records = [t.prompt("refactor parse"), task, *side]
+    t.write(records[:3])  # the Task call and the subagent's first record
+    assert t.path is not None
+    split = load_state(SESSION)
+    advance(split, t.path)
+    t.write(records)
+    advance(split, t.path)
+    whole = load_state(SESSION + "-whole")
+    advance(whole, t.path)
+    assert list(split.live.chains) == list(whole.live.chains) == [task_id]
+    (streak,) = split.live.chains[task_id].values()
+    assert streak["count"] == 2
