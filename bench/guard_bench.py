@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """The whole benchmark; returns the figures."""
     work = Path(args.workdir or tempfile.mkdtemp(prefix="guard-bench-"))
     source = ensure_transcript(args.records, args.seed, HERE / "out", args.keep)
-    session, cwd = _session_of(source)
+    session = _session_of(source)
     starts = step_starts(source)[-args.calls :]
     data = source.read_bytes()
     home, project = work / "home", work / "project"
@@ -189,12 +189,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _session_of(path: Path) -> tuple[str, str]:
+def _session_of(path: Path) -> str:
     with path.open("rb") as fh:
         for line in fh:
             rec = json.loads(line)
-            if isinstance(rec.get("sessionId"), str) and isinstance(rec.get("cwd"), str):
-                return rec["sessionId"], rec["cwd"]
+            if isinstance(rec.get("sessionId"), str):
+                return str(rec["sessionId"])
     raise SystemExit("no session id in the generated transcript")
 
 

@@ -117,7 +117,7 @@ def load_state(session_id: str) -> GuardState:
             last_read_bytes=int(data.get("last_read_bytes", 0)),
             live=LiveState(data.get("live") or {}),
             alerted=[str(k) for k in data.get("alerted") or ()],
-            parser=data.get("parser") if isinstance(data.get("parser"), dict) else {},
+            parser=dict(data["parser"]) if isinstance(data.get("parser"), dict) else {},
         )
     except (TypeError, ValueError, AttributeError):
         return GuardState(session_id)
