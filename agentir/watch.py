@@ -16,6 +16,9 @@ session id, the trace file held open, `--pid` and `--cwd`; an incident is opened
 session (or its open one joined) whose first entry after opening is the finding; the
 containment is recorded on it; the alerts go out; the trace is preserved as evidence.
 By default the watch then ends; `keep_watching` goes on (a resumed agent is judged again).
+A trace that already holds a trigger when the watch starts fires at once (the session has
+already broken the policy), unless `new_only`: then the history is judged (loop counts and
+spend need it) and its triggers only reported.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class WatchOptions:
     poll: float = 0.25
     once: bool = False
     keep_watching: bool = False
+    new_only: bool = False  # triggers already in the trace when the watch starts are not acted on
     grace: float = 5.0
     alerts: Any = None  # AlertConfig; None: no alerts
 
@@ -128,6 +132,7 @@ class Watcher:
         self.fired: list[Fired] = []
         self.events_seen = 0
         self.busy = False  # acting on a trigger: Ctrl-C waits until the record is complete
+        self.started = False  # the trace as it was when the watch began has been read
 
     # ------------------------------------------------------------------ the loop
 
@@ -154,12 +159,17 @@ class Watcher:
             self.events.reset()
             self.sessions.clear()
         acted: list[Fired] = []
+        history = self.options.new_only and not self.started
         for event in self.events.feed(batch.lines):
             self.events_seen += 1
             for trigger in self._judge(event):
+                if history:  # already in the trace when the watch began: told, not acted on
+                    self.say(f"in the trace before the watch: {trigger.finding.message}")
+                    continue
                 acted.append(self._act(trigger, event))
                 if not self.options.keep_watching:
                     return acted
+        self.started = True
         return acted
 
     # ------------------------------------------------------------------ judging

@@ -309,3 +309,19 @@ def test_ctrl_c_exits_130_cleanly(tmp_path: Path) -> None:
     assert "agentir watch: waiting for" in text  # it had started, on a file not there yet
     assert "agentir watch: interrupted" in text and "Traceback" not in text
     assert out == b""
+
+
+def test_new_only_reports_the_history_and_acts_on_what_comes_next(tmp_path: Path) -> None:
+    session = str(uuid.uuid4())
+    t = Transcript(session, tmp_path, tmp_path / "t.jsonl")
+    t.write([t.prompt("go"), *t.step("Bash", {"command": "chmod 777 deploy.sh"}, "")])
+    said: list[str] = []
+    watcher = Watcher(_options(t.path, once=False, new_only=True), said.append)  # type: ignore[arg-type]
+    assert watcher.poll_once() == []
+    assert any(
+        s.startswith("in the trace before the watch: runs a forbidden command") for s in said
+    )
+    t.append(t.step("Bash", {"command": "chmod 777 run.sh"}, ""))
+    (fired,) = watcher.poll_once()
+    assert fired.trigger.trigger == "permissions" and fired.line == 4
+    watcher.follower.close()

@@ -70,6 +70,10 @@ def watch(
         bool,
         typer.Option("--keep-watching", help="Go on watching after containing the agent."),
     ] = False,
+    new_only: Annotated[
+        bool,
+        typer.Option("--new-only", help="Act only on what is written after the watch starts."),
+    ] = False,
     grace: Annotated[
         float, typer.Option("--grace", help="Seconds between SIGTERM and SIGKILL with --kill.")
     ] = 5.0,
@@ -103,6 +107,7 @@ def watch(
         poll=poll,
         once=once,
         keep_watching=keep_watching,
+        new_only=new_only,
         grace=grace,
         alerts=alerts,
     )
