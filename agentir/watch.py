@@ -343,8 +343,9 @@ class Watcher:
 
         if self.options.alerts is None or not self.options.alerts.configured:
             return []
+        did = f"{action} the agent" if fired.targets else "fired but found no process to stop"
         text = (
-            f"agentir watch {action} the agent (session {session}): {trigger.finding.message} "
+            f"agentir watch {did} (session {session}): {trigger.finding.message} "
             f"[{trigger.finding.detector}, {trigger.finding.severity}]; incident {fired.incident}"
         )
         sent = trigger_alert(
