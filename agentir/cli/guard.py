@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
 def _where(project: Path | None, user: bool, settings: Path | None) -> Path:
     from agentir.guard.settings import settings_path
 
-    if sum(x is not None and x is not False for x in (project, user or None, settings)) > 1:
+    if sum((project is not None, user, settings is not None)) > 1:
         raise UsageError("give only one of --project, --user and --settings")
     if settings is not None:
         return settings.expanduser().resolve()
