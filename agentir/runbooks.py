@@ -238,11 +238,10 @@ def parse_document(path: Path) -> tuple[YamlDoc | None, list[RunbookError]]:
 def _duplicate_keys(path: Path, data: Any, text: str) -> list[RunbookError]:
     # PyYAML keeps the last of two equal keys silently; a runbook with two `deadline:` is a bug.
     errors: list[RunbookError] = []
-    if data is None:
+    root = yaml.compose(text, yaml.SafeLoader) if data is not None else None
+    if root is None:
         return errors
-    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [
-        (yaml.compose(text, yaml.SafeLoader), ())
-    ]
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
     while stack:
         node, prefix = stack.pop()
         if isinstance(node, yaml.MappingNode):

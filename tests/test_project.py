@@ -132,3 +132,14 @@ def test_wheel_ships_runbooks_and_templates(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert str(target) in out.stdout and "_shipped/runbooks" in out.stdout
+
+
+def test_the_package_is_mypy_strict_clean() -> None:
+    pytest.importorskip("mypy", reason="mypy is in the test extra: pip install -e '.[test]'")
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "agentir"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -407,7 +407,7 @@ class _Parser:
             self.add(ctx, ErrorEvent, category="turn_aborted", message=detail)
 
     def _model_call(
-        self, rec: dict[str, Any], message: dict[str, Any], model: str | None, ctx: _Ctx
+        self, rec: Mapping[str, Any], message: Mapping[str, Any], model: str | None, ctx: _Ctx
     ) -> bool:
         """Count the response once; False when the line replays another chain's response."""
         message_id = clean(message.get("id")) or clean(rec.get("requestId"))
@@ -523,7 +523,7 @@ def _injected(text: str, rec: dict[str, Any], ctx: _Ctx) -> str | None:
     return None
 
 
-def _usage(usage: dict[str, Any]) -> dict[str, int]:
+def _usage(usage: Mapping[str, Any]) -> dict[str, int]:
     return {
         "input_tokens": as_int(usage.get("input_tokens")),
         "output_tokens": as_int(usage.get("output_tokens")),
@@ -720,7 +720,7 @@ class ClaudeCodeParser(_Parser):
         return super().emit(item)
 
     def _model_call(
-        self, rec: dict[str, Any], message: dict[str, Any], model: str | None, ctx: _Ctx
+        self, rec: Mapping[str, Any], message: Mapping[str, Any], model: str | None, ctx: _Ctx
     ) -> bool:
         message_id = clean(message.get("id")) or clean(rec.get("requestId"))
         key = message_id or f"{ctx.path}:{ctx.line}"

@@ -264,7 +264,7 @@ class RolloutParser:
             )
         elif itype == "web_search_call":
             action = as_dict(item.get("action"))
-            args = {
+            args: Mapping[str, Any] = {
                 k: action[k]
                 for k in ("type", "query", "queries", "url", "pattern")
                 if action.get(k) is not None
@@ -352,7 +352,7 @@ class RolloutParser:
         yield self._make(Message, ts, role="assistant", text="\n".join(texts), reasoning=True)
 
     def _function_call(self, item: Mapping[str, Any], ts: datetime | None) -> ToolCall:
-        name = item.get("name") if isinstance(item.get("name"), str) else "unknown"
+        name = str(item["name"]) if isinstance(item.get("name"), str) else "unknown"
         if item.get("type") == "custom_tool_call":
             raw = item.get("input")
             parsed = json_args(raw)
