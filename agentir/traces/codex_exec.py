@@ -29,48 +29,30 @@ from agentir.traces.base import (
     as_str,
     digest,
     excerpt,
-    iter_json_lines,
     json_args,
     opt_int,
 )
 from agentir.traces.codex_items import content_text, error_category, usage_from_vector, usage_vector
+from agentir.traces.parser import RecordParser
 
 MAX_TRACKED_ITEMS = 4096  # started items remembered so completion does not repeat the call
 _EXEC_FILE_OPS = {"add": FileOp.CREATE, "delete": FileOp.DELETE, "update": FileOp.EDIT}
 
 
-class ExecParser:
+class ExecParser(RecordParser):
     """One pass over `codex exec --json` output."""
 
+    label = "codex-exec"
+
     def __init__(self, path: Path, stats: ReadStats, agent: str = "codex") -> None:
-        self.path = path
-        self.stats = stats
-        self.agent = agent
+        super().__init__(path, stats, agent)
         self.emitter: Emitter | None = None
-        self.line = 0
         self.started: OrderedDict[str, None] = OrderedDict()
 
     def _make(self, cls: type[E], **fields: Any) -> E:
         if self.emitter is None:
             self.emitter = Emitter(self.path, self.agent, self.path.stem)
         return self.emitter.make(cls, ts=None, line=self.line, **fields)
-
-    def events(self) -> Iterator[Event]:
-        """Every event, in order; bad records are counted, never raised."""
-        for lineno, record in iter_json_lines(self.path, self.stats):
-            yield from self.feed(record, lineno)
-
-    def feed(self, record: Any, lineno: int) -> list[Event]:
-        """The events of one parsed record (also for live tailing); never raises."""
-        self.line = lineno
-        if not isinstance(record, dict):
-            self.stats.skip("codex-exec: line is not a JSON object")
-            return []
-        try:
-            return list(self._record(record))
-        except (TypeError, ValueError, KeyError, AttributeError):
-            self.stats.skip("codex-exec: record of unexpected shape")
-            return []
 
     def _record(self, record: Mapping[str, Any]) -> Iterator[Event]:
         rtype = record.get("type")

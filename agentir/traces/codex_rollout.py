@@ -35,7 +35,6 @@ from agentir.traces.base import (
     as_str,
     digest,
     excerpt,
-    iter_json_lines,
     json_args,
     opt_int,
     parse_ts,
@@ -57,6 +56,7 @@ from agentir.traces.codex_items import (
     usage_from_vector,
     usage_vector,
 )
+from agentir.traces.parser import RecordParser
 
 ROLLOUT_TYPES = frozenset(
     {"session_meta", "turn_context", "response_item", "event_msg", "compacted"}
@@ -82,16 +82,15 @@ class _Call:
     outcome_known: bool = False  # the result said ok / failed or gave an exit code
 
 
-class RolloutParser:
+class RolloutParser(RecordParser):
     """One pass over one rollout file."""
 
+    label = "codex"
+
     def __init__(self, path: Path, stats: ReadStats, agent: str = "codex") -> None:
-        self.path = path
-        self.stats = stats
-        self.agent = agent
+        super().__init__(path, stats, agent)
         self.session_id: str | None = None
         self.emitter: Emitter | None = None
-        self.line = 0
         self.state: dict[str, Any] = dict.fromkeys(_STATE_FIELDS)
         self.calls: OrderedDict[str, _Call] = OrderedDict()
         self.prev_total: tuple[int, ...] | None = None
@@ -108,24 +107,6 @@ class RolloutParser:
             self.session_id = sid
             self.emitter = Emitter(self.path, self.agent, sid)
         return self.emitter.make(cls, ts=ts, line=self.line, **fields)
-
-    def events(self) -> Iterator[Event]:
-        """Every event of the file, in order; bad records are counted, never raised."""
-        for lineno, record in iter_json_lines(self.path, self.stats):
-            yield from self.feed(record, lineno)
-
-    def feed(self, record: Any, lineno: int) -> list[Event]:
-        """The events of one parsed record (also for live tailing); never raises."""
-        self.line = lineno
-        if not isinstance(record, dict):
-            self.stats.skip("codex: line is not a JSON object")
-            return []
-        try:
-            return list(self._record(record))
-        except (TypeError, ValueError, KeyError, AttributeError):
-            # a record of an unexpected shape must not end the read
-            self.stats.skip("codex: record of unexpected shape")
-            return []
 
     def _record(self, record: Mapping[str, Any]) -> Iterator[Event]:
         rtype = record.get("type")
