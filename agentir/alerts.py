@@ -144,7 +144,7 @@ def load_alerts(path: Path | None = None, start: Path | None = None) -> AlertCon
 
 def _parse(data: Any, error: Any, source: str) -> AlertConfig:
     from agentir.commandline import placeholders
-    from agentir.policy import did_you_mean
+    from agentir.schema_checks import did_you_mean
 
     if not isinstance(data, Mapping):
         error(None, f"must be a mapping, got {type(data).__name__}")

@@ -6,18 +6,18 @@ needs no YAML library; `agentir.drills` does the parsing.
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from agentir.config import YamlDoc
-from agentir.runbook_schema import OWNER_ROLES, PHASES, SEVERITY_VALUES, RunbookError
+from agentir.runbook_schema import OWNER_ROLES, PHASES, SEVERITY_VALUES
 from agentir.scenarios.spec import BEAT_KINDS, beat_kind, parse_author
 from agentir.scenarios.tracewriter import AGENTS
+from agentir.schema_checks import KeyPath, SchemaChecker, SchemaError, describe
 
-ScenarioError = RunbookError  # same shape: file, line, key path, message
+ScenarioError = SchemaError  # same shape as a runbook error: file, line, key path, message
 
 TOP_KEYS = (
     "kind", "id", "title", "severity", "kill_switch", "contacts", "briefing", "injects",
@@ -49,28 +49,12 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 MAX_REPEAT = 50
 
-Path_ = tuple[str | int, ...]
-
 
 def validate_scenario(doc: YamlDoc) -> list[ScenarioError]:
     """Every schema error of one parsed scenario file, in line order."""
     checker = _Checker(doc)
     checker.check()
     return sorted(checker.errors, key=lambda e: e.line)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"text {value!r}" if value else "empty text"
-    return f"{type(value).__name__} {value!r}"
 
 
 def repo_path_problem(path: str) -> str | None:
@@ -85,43 +69,14 @@ def repo_path_problem(path: str) -> str | None:
     return None
 
 
-class _Checker:
+class _Checker(SchemaChecker):
     def __init__(self, doc: YamlDoc) -> None:
-        self.doc = doc
-        self.errors: list[ScenarioError] = []
+        super().__init__(doc)
         self.agent_commits: dict[str, int] = {}
         self.committed: dict[str, int] = {}
 
-    def err(self, path: Path_, message: str) -> None:
-        line = self.doc.line_of(*path) or 1
-        dotted = ".".join(str(k) for k in path)
-        self.errors.append(ScenarioError(str(self.doc.path), line, dotted, message))
-
-    def mapping(self, value: Any, path: Path_, allowed: Iterable[str]) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.err(path, f"expected a mapping, got {_kind(value)}")
-            return None
-        allowed = tuple(allowed)
-        for key in value:
-            if str(key) not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                tip = f" (did you mean {close[0]!r}?)" if close else ""
-                self.err((*path, str(key)), f"unknown key{tip}; allowed: {', '.join(allowed)}")
-        return value
-
-    def text(self, data: Mapping[str, Any], key: str, path: Path_, *, required: bool) -> str | None:
-        if key not in data or data[key] is None:
-            if required:
-                self.err(path, f"missing required key {key!r}")
-            return None
-        value = data[key]
-        if not isinstance(value, str) or not value.strip():
-            self.err((*path, key), f"expected non-empty text, got {_kind(value)}")
-            return None
-        return value
-
     def number(
-        self, data: Mapping[str, Any], key: str, path: Path_, *, minimum: float = 0.0,
+        self, data: Mapping[str, Any], key: str, path: KeyPath, *, minimum: float = 0.0,
         required: bool = False, integer: bool = False, above: bool = False,
     ) -> float | None:  # fmt: skip
         if key not in data:
@@ -135,7 +90,7 @@ class _Checker:
         if wrong or value < minimum or (above and value == minimum):
             what = "a whole number" if integer else "a number"
             bound = f"> {minimum:g}" if above else f">= {minimum:g}"
-            self.err((*path, key), f"expected {what} {bound}, got {_kind(value)}")
+            self.err((*path, key), f"expected {what} {bound}, got {describe(value)}")
             return None
         return float(value)
 
@@ -155,8 +110,7 @@ class _Checker:
             self.err(
                 ("severity",), f"{data['severity']!r} is not one of {', '.join(SEVERITY_VALUES)}"
             )
-        if not isinstance(data.get("kill_switch", False), bool):
-            self.err(("kill_switch",), f"expected true or false, got {_kind(data['kill_switch'])}")
+        self.flag(data, "kill_switch", ())
         self.check_contacts(data.get("contacts"))
         self.text(data, "briefing", (), required=True)
         self.check_injects(data.get("injects"))
@@ -175,7 +129,7 @@ class _Checker:
         if value is None:
             return
         if not isinstance(value, list):
-            self.err(("contacts",), f"expected a list of roles, got {_kind(value)}")
+            self.err(("contacts",), f"expected a list of roles, got {describe(value)}")
             return
         for i, role in enumerate(value):
             if role not in OWNER_ROLES:
@@ -185,10 +139,10 @@ class _Checker:
         if value is None:
             return
         if not isinstance(value, list):
-            self.err(("injects",), f"expected a list, got {_kind(value)}")
+            self.err(("injects",), f"expected a list, got {describe(value)}")
             return
         for i, item in enumerate(value):
-            path: Path_ = ("injects", i)
+            path: KeyPath = ("injects", i)
             inject = self.mapping(item, path, ("at_minute", "text"))
             if inject is None:
                 continue
@@ -200,11 +154,13 @@ class _Checker:
             self.err((), "missing required key 'questions' (the hot wash needs them)")
             return
         if not isinstance(value, list) or not value:
-            self.err(("questions",), f"expected a non-empty list of questions, got {_kind(value)}")
+            self.err(
+                ("questions",), f"expected a non-empty list of questions, got {describe(value)}"
+            )
             return
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                self.err(("questions", i), f"expected non-empty text, got {_kind(item)}")
+                self.err(("questions", i), f"expected non-empty text, got {describe(item)}")
 
     def check_expected(self, value: Any) -> None:
         if value is None:
@@ -215,10 +171,10 @@ class _Checker:
             if phase not in PHASES:
                 continue
             if not isinstance(items, list):
-                self.err(("expected", phase), f"expected a list of actions, got {_kind(items)}")
+                self.err(("expected", phase), f"expected a list of actions, got {describe(items)}")
                 continue
             for i, item in enumerate(items):
-                path: Path_ = ("expected", phase, i)
+                path: KeyPath = ("expected", phase, i)
                 if isinstance(item, dict):
                     item_map = self.mapping(item, path, ("id", "text"))
                     action = self.text(item_map or {}, "id", path, required=True)
@@ -226,7 +182,7 @@ class _Checker:
                 elif isinstance(item, str):
                     action = item
                 else:
-                    self.err(path, f"expected a step id or {{id, text}}, got {_kind(item)}")
+                    self.err(path, f"expected a step id or {{id, text}}, got {describe(item)}")
                     continue
                 if action is None:
                     continue
@@ -242,7 +198,7 @@ class _Checker:
             return
         branch = data.get("branch", "main")
         if not isinstance(branch, str) or not _BRANCH.match(branch) or ".." in branch:
-            self.err(("repo", "branch"), f"not a usable branch name: {_kind(branch)}")
+            self.err(("repo", "branch"), f"not a usable branch name: {describe(branch)}")
         if "user" in data:
             user = self.mapping(data["user"], ("repo", "user"), ("name", "email"))
             if user is not None:
@@ -256,13 +212,13 @@ class _Checker:
             self.check_files(files, ("repo", "files"), deletions=False)
         commits = data.get("commits") or []
         if not isinstance(commits, list):
-            self.err(("repo", "commits"), f"expected a list of commits, got {_kind(commits)}")
+            self.err(("repo", "commits"), f"expected a list of commits, got {describe(commits)}")
             return
         ids: set[str] = set()
         for i, item in enumerate(commits):
             self.check_commit(item, ("repo", "commits", i), ids)
 
-    def check_files(self, files: Mapping[Any, Any], path: Path_, *, deletions: bool) -> None:
+    def check_files(self, files: Mapping[Any, Any], path: KeyPath, *, deletions: bool) -> None:
         for name, content in files.items():
             where = (*path, str(name))
             problem = repo_path_problem(str(name))
@@ -272,9 +228,9 @@ class _Checker:
                 continue
             if not isinstance(content, str):
                 what = "text (or null to delete it)" if deletions else "text"
-                self.err(where, f"expected {what}, got {_kind(content)}")
+                self.err(where, f"expected {what}, got {describe(content)}")
 
-    def check_commit(self, value: Any, path: Path_, ids: set[str]) -> None:
+    def check_commit(self, value: Any, path: KeyPath, ids: set[str]) -> None:
         commit = self.mapping(value, path, COMMIT_KEYS)
         if commit is None:
             return
@@ -295,8 +251,7 @@ class _Checker:
                      "expected 'files': a mapping of path to new content")  # fmt: skip
         else:
             self.check_files(files, (*path, "files"), deletions=True)
-        if not isinstance(commit.get("trailer", False), bool):
-            self.err((*path, "trailer"), f"expected true or false, got {_kind(commit['trailer'])}")
+        self.flag(commit, "trailer", path)
         author = commit.get("author")
         if author is not None and (not isinstance(author, str) or parse_author(author) is None):
             self.err((*path, "author"), "expected 'Name <email>'")
@@ -330,10 +285,11 @@ class _Checker:
                     )
                 )  # fmt: skip
 
-    def check_beat(self, value: Any, path: Path_, *, in_repeat: bool) -> None:
+    def check_beat(self, value: Any, path: KeyPath, *, in_repeat: bool) -> None:
         if not isinstance(value, dict):
             self.err(
-                path, f"expected a mapping with one of {', '.join(BEAT_KINDS)}, got {_kind(value)}"
+                path,
+                f"expected a mapping with one of {', '.join(BEAT_KINDS)}, got {describe(value)}",
             )
             return
         kinds = [k for k in BEAT_KINDS if k in value]
@@ -364,7 +320,7 @@ class _Checker:
             self.check_repeat(value, path)
             return
         if not isinstance(subject, str) or not subject.strip():
-            self.err((*path, kind), f"expected non-empty text, got {_kind(subject)}")
+            self.err((*path, kind), f"expected non-empty text, got {describe(subject)}")
             return
         if kind in ("write", "edit", "read"):
             problem = repo_path_problem(subject)
@@ -383,12 +339,12 @@ class _Checker:
         if kind == "commit":
             self.check_commit_beat(subject, path, in_repeat)
 
-    def check_repeat(self, value: Mapping[str, Any], path: Path_) -> None:
+    def check_repeat(self, value: Mapping[str, Any], path: KeyPath) -> None:
         times = value.get("repeat")
         if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= MAX_REPEAT:
             self.err(
                 (*path, "repeat"),
-                f"expected a whole number from 1 to {MAX_REPEAT}, got {_kind(times)}",
+                f"expected a whole number from 1 to {MAX_REPEAT}, got {describe(times)}",
             )
         self.number(value, "grow", path, above=True)
         beats = value.get("beats")
@@ -400,7 +356,7 @@ class _Checker:
         for i, beat in enumerate(beats):
             self.check_beat(beat, (*path, "beats", i), in_repeat=True)
 
-    def check_commit_beat(self, commit_id: str, path: Path_, in_repeat: bool) -> None:
+    def check_commit_beat(self, commit_id: str, path: KeyPath, in_repeat: bool) -> None:
         where = (*path, "commit")
         if in_repeat:
             self.err(where, "a commit cannot be repeated (each commit is made once)")

@@ -8,7 +8,6 @@ same id further down. An answers file scripts a drill run (for CI practice and t
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from agentir.config import YamlDoc, load_section, load_yaml
 from agentir.drill_schema import ScenarioError, validate_scenario
 from agentir.errors import ConfigError, UsageError
 from agentir.scenarios.spec import Scenario, scenario_from_data
+from agentir.schema_checks import SchemaChecker, did_you_mean, invalid_yaml
 
 SCENARIO_DIR = "scenarios"
 DEFAULT_CADENCE_DAYS = 90
@@ -68,8 +68,7 @@ class Answers:
         out = []
         for (section, key), line in sorted(self.lines.items(), key=lambda item: item[1]):
             if key not in known[section]:
-                close = difflib.get_close_matches(key, sorted(known[section]), n=1)
-                tip = f" (did you mean {close[0]!r}?)" if close else ""
+                tip = did_you_mean(key, sorted(known[section]))
                 what = "step in the runbook" if section != "actions" else "expected action"
                 out.append(f"{self.path}:{line}: {section}.{key}: no such {what}{tip}")
         return out
@@ -121,14 +120,7 @@ def _load(path: Path) -> tuple[YamlDoc | None, list[ScenarioError]]:
     try:
         doc = load_yaml(path)
     except ConfigError as exc:
-        cause = exc.__cause__
-        mark = getattr(cause, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(cause, "problem", None) or exc.message
-        context, start = getattr(cause, "context", None), getattr(cause, "context_mark", None)
-        if context and start is not None and start.line + 1 != line:
-            problem += f" ({context} started on line {start.line + 1})"
-        return None, [ScenarioError(str(path), line, "", f"invalid YAML: {problem}")]
+        return None, [invalid_yaml(path, exc)]
     if doc.data is None:
         return None, [ScenarioError(str(path), 1, "", "the file is empty")]
     return doc, _duplicate_keys(doc, path.read_text(encoding="utf-8"))
@@ -264,16 +256,7 @@ def _answers_error(errors: list[ScenarioError]) -> ConfigError:
     )
 
 
-class _AnswersChecker:
-    def __init__(self, doc: YamlDoc) -> None:
-        self.doc = doc
-        self.errors: list[ScenarioError] = []
-
-    def err(self, path: tuple[str | int, ...], message: str) -> None:
-        line = self.doc.line_of(*path) or 1
-        key = ".".join(str(k) for k in path)
-        self.errors.append(ScenarioError(str(self.doc.path), line, key, message))
-
+class _AnswersChecker(SchemaChecker):
     def answers(self, data: dict[str, Any], key: str) -> dict[str, Answer]:
         out: dict[str, Answer] = {}
         raw = data.get(key) or {}

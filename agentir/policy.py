@@ -10,7 +10,6 @@ once, each with file, line and key path. `agentir.example.yaml` documents every 
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
 import re
@@ -417,12 +416,6 @@ class _Where:
 def section_fields(section: Any) -> list[str]:
     """Field names of a policy section dataclass (for unknown-key messages)."""
     return [f.name for f in fields(section)]
-
-
-def did_you_mean(name: str, known: list[str]) -> str:
-    """' (did you mean X?)' when a close known name exists."""
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def load_policy(path: Path | None = None, start: Path | None = None) -> Policy:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from agentir import policy as pol
+from agentir.schema_checks import did_you_mean
 
 Keys = tuple[str | int, ...]
 Check = Callable[[Any, Keys, Any, Any], Any]  # (value, keys, where, default) -> value
@@ -168,7 +169,7 @@ def _triggers(value: Any, keys: Keys, where: Any, default: Any) -> Any:
     good: list[str] = []
     for k, item in items:
         if item not in pol.KILL_SWITCH_TRIGGERS:
-            hint = pol.did_you_mean(str(item), list(pol.KILL_SWITCH_TRIGGERS))
+            hint = did_you_mean(str(item), list(pol.KILL_SWITCH_TRIGGERS))
             known = ", ".join(pol.KILL_SWITCH_TRIGGERS)
             where.error(k, f"unknown trigger {item!r}{hint} (one of: {known})")
         elif item not in good:
@@ -190,7 +191,7 @@ def _levels(value: Any, keys: Keys, where: Any, default: Any) -> Any:
     good: list[tuple[str, str]] = []
     for name, level in value.items():
         if name not in pol.KILL_SWITCH_TRIGGERS:
-            hint = pol.did_you_mean(str(name), list(pol.KILL_SWITCH_TRIGGERS))
+            hint = did_you_mean(str(name), list(pol.KILL_SWITCH_TRIGGERS))
             where.error((*keys, str(name)), f"unknown trigger{hint}")
         elif _severity(level, (*keys, name), where, None) is not None:
             good.append((name, level))
@@ -248,9 +249,7 @@ def build(base: pol.Policy, data: Any, where: Any) -> pol.Policy:
     for name, value in data.items():
         spec = _SCHEMA.get(name) if isinstance(name, str) else None
         if spec is None:
-            where.error(
-                (str(name),), f"unknown section{pol.did_you_mean(str(name), list(_SCHEMA))}"
-            )
+            where.error((str(name),), f"unknown section{did_you_mean(str(name), list(_SCHEMA))}")
             continue
         if value is None:
             continue
@@ -262,7 +261,7 @@ def build(base: pol.Policy, data: Any, where: Any) -> pol.Policy:
         for key, item in value.items():
             check = spec.get(key) if isinstance(key, str) else None
             if check is None:
-                hint = pol.did_you_mean(str(key), list(spec))
+                hint = did_you_mean(str(key), list(spec))
                 where.error((name, str(key)), f"unknown key{hint}")
                 continue
             updates[key] = check(item, (name, key), where, getattr(section, key))

@@ -6,15 +6,21 @@ YAML library itself; `agentir.runbooks` does the parsing.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from agentir.commandline import KNOWN_PLACEHOLDERS, placeholders, quoted_placeholders
 from agentir.config import YamlDoc
+from agentir.schema_checks import (
+    KeyPath,
+    SchemaChecker,
+    SchemaError,
+    describe,
+    did_you_mean,
+    parse_duration,
+)
 
 PHASES = ("contain", "assess", "remediate", "learn")
 KINDS = ("manual", "command", "builtin")
@@ -47,36 +53,10 @@ STEP_KEYS = (
 CONTACT_KEYS = ("name", "reach")
 CHECK_KEYS = ("name", "command", "timeout")
 
-_DURATION = re.compile(r"^(?:(\d+)([smhdw]))+$")
-_DURATION_PART = re.compile(r"(\d+)([smhdw])")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _STEP_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _VAR_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
-Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class RunbookError:
-    """One problem in a runbook file."""
-
-    file: str
-    line: int
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
-
-
-def parse_duration(text: str) -> timedelta:
-    """'15m', '1h', '48h', '2d', '1h30m' -> timedelta; ValueError for anything else."""
-    value = str(text).strip()
-    if not _DURATION.match(value):
-        raise ValueError(f"{text!r} is not a duration (use 15m, 1h, 2d)")
-    seconds = sum(int(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(value))
-    return timedelta(seconds=seconds)
+RunbookError = SchemaError  # one problem in a runbook file
 
 
 def validate_document(doc: YamlDoc) -> list[RunbookError]:
@@ -86,56 +66,21 @@ def validate_document(doc: YamlDoc) -> list[RunbookError]:
     return sorted(checker.errors, key=lambda e: e.line)
 
 
-class _Checker:
+class _Checker(SchemaChecker):
+    blank_optional_text = True
+
     def __init__(self, doc: YamlDoc) -> None:
-        self.doc = doc
-        self.errors: list[RunbookError] = []
+        super().__init__(doc)
         self.vars: set[str] = set()
         self.contact_roles: set[str] = set()
 
-    def err(self, path: Path_, message: str) -> None:
-        line = self.doc.line_of(*path) or 1
-        dotted = ".".join(str(k) for k in path)
-        self.errors.append(RunbookError(str(self.doc.path), line, dotted, message))
-
-    def mapping(self, value: Any, path: Path_, allowed: Iterable[str]) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.err(path, f"expected a mapping, got {_kind(value)}")
-            return None
-        allowed = tuple(allowed)
-        for key in value:
-            if str(key) not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                tip = f" (did you mean {close[0]!r}?)" if close else ""
-                self.err((*path, str(key)), f"unknown key{tip}; allowed: {', '.join(allowed)}")
-        return value
-
-    def text(self, data: Mapping[str, Any], key: str, path: Path_, *, required: bool) -> str | None:
-        if key not in data or data[key] is None:
-            if required:
-                self.err(path, f"missing required key {key!r}")
-            return None
-        value = data[key]
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.err((*path, key), f"expected non-empty text, got {_kind(value)}")
-            return None
-        return value
-
-    def flag(self, data: Mapping[str, Any], key: str, path: Path_) -> bool:
-        value = data.get(key, False)
-        if not isinstance(value, bool):
-            self.err((*path, key), f"expected true or false, got {_kind(value)}")
-            return False
-        return value
-
     def choice(
-        self, data: Mapping[str, Any], key: str, path: Path_, options: Iterable[str]
+        self, data: Mapping[str, Any], key: str, path: KeyPath, options: Iterable[str]
     ) -> None:
         value = data.get(key)
         options = tuple(options)
         if value not in options:
-            close = difflib.get_close_matches(str(value), options, n=1)
-            tip = f" (did you mean {close[0]!r}?)" if close else ""
+            tip = did_you_mean(str(value), options)
             self.err((*path, key), f"{value!r} is not one of {', '.join(options)}{tip}")
 
     def check(self) -> None:
@@ -167,13 +112,13 @@ class _Checker:
         if value is None:
             return
         if not isinstance(value, dict):
-            self.err(("vars",), f"expected a mapping, got {_kind(value)}")
+            self.err(("vars",), f"expected a mapping, got {describe(value)}")
             return
         for key, item in value.items():
             if not isinstance(key, str) or not _VAR_NAME.match(key):
                 self.err(("vars", str(key)), "variable names are lowercase letters, digits, _")
             elif isinstance(item, (dict, list)) or item is None:
-                self.err(("vars", key), f"expected text or a number, got {_kind(item)}")
+                self.err(("vars", key), f"expected text or a number, got {describe(item)}")
             else:
                 self.vars.add(key)
 
@@ -189,14 +134,14 @@ class _Checker:
         if "escalation" in data:
             chain = data["escalation"]
             if not isinstance(chain, list):
-                self.err(("contacts", "escalation"), f"expected a list, got {_kind(chain)}")
+                self.err(("contacts", "escalation"), f"expected a list, got {describe(chain)}")
                 return
             for index, item in enumerate(chain):
                 self.contact(item, ("contacts", "escalation", index))
             if chain:
                 self.contact_roles.add("escalation")
 
-    def contact(self, value: Any, path: Path_) -> bool:
+    def contact(self, value: Any, path: KeyPath) -> bool:
         data = self.mapping(value, path, CONTACT_KEYS)
         if data is None:
             return False
@@ -210,7 +155,7 @@ class _Checker:
         data = self.mapping(value, ("verification",), ("checks",))
         checks = (data or {}).get("checks") or []
         if not isinstance(checks, list):
-            self.err(("verification", "checks"), f"expected a list, got {_kind(checks)}")
+            self.err(("verification", "checks"), f"expected a list, got {describe(checks)}")
             return
         names: set[str] = set()
         for index, item in enumerate(checks):
@@ -230,17 +175,17 @@ class _Checker:
             if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
                 self.err((*path, "timeout"), f"expected a number of seconds > 0, got {timeout!r}")
 
-    def argv(self, value: Any, path: Path_) -> bool:
+    def argv(self, value: Any, path: KeyPath) -> bool:
         if not isinstance(value, list) or not value:
-            self.err(path, f"expected a non-empty list of arguments, got {_kind(value)}")
+            self.err(path, f"expected a non-empty list of arguments, got {describe(value)}")
             return False
         for index, part in enumerate(value):
             if not isinstance(part, str) or not part:
-                self.err((*path, index), f"expected a non-empty string, got {_kind(part)}")
+                self.err((*path, index), f"expected a non-empty string, got {describe(part)}")
                 return False
         return True
 
-    def check_placeholders(self, template: str | list[str], path: Path_) -> None:
+    def check_placeholders(self, template: str | list[str], path: KeyPath) -> None:
         for name in placeholders(template):
             known = name in KNOWN_PLACEHOLDERS or (
                 name.startswith("vars.") and name[5:] in self.vars
@@ -260,7 +205,7 @@ class _Checker:
             if steps is None:
                 continue
             if not isinstance(steps, list):
-                self.err(("phases", phase), f"expected a list of steps, got {_kind(steps)}")
+                self.err(("phases", phase), f"expected a list of steps, got {describe(steps)}")
                 continue
             for index, step in enumerate(steps):
                 total += 1
@@ -268,7 +213,7 @@ class _Checker:
         if total == 0:
             self.err(("phases",), "the runbook has no steps")
 
-    def check_step(self, value: Any, path: Path_, seen: dict[str, int]) -> None:
+    def check_step(self, value: Any, path: KeyPath, seen: dict[str, int]) -> None:
         step = self.mapping(value, path, STEP_KEYS)
         if step is None:
             return
@@ -324,7 +269,7 @@ class _Checker:
             elif owner not in self.contact_roles:
                 self.err((*path, "owner"), f"owner {owner!r} has no entry under contacts")
 
-    def check_command(self, step: Mapping[str, Any], path: Path_, kind: Any, shell: bool) -> None:
+    def check_command(self, step: Mapping[str, Any], path: KeyPath, kind: Any, shell: bool) -> None:
         command = step.get("command")
         if kind != "command":
             if command is not None:
@@ -354,7 +299,7 @@ class _Checker:
                 self.err((*path, "shell"), "'shell: true' needs the command as one string")
             self.check_placeholders(command, (*path, "command"))
 
-    def check_builtin(self, step: Mapping[str, Any], path: Path_, kind: Any) -> None:
+    def check_builtin(self, step: Mapping[str, Any], path: KeyPath, kind: Any) -> None:
         if kind == "builtin":
             if "builtin" not in step:
                 self.err(path, f"a builtin step needs 'builtin' (one of {', '.join(BUILTINS)})")
@@ -362,17 +307,3 @@ class _Checker:
                 self.choice(step, "builtin", path, BUILTINS)
         elif "builtin" in step:
             self.err((*path, "builtin"), "'builtin' is only used by kind: builtin")
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"text {value!r}" if value else "empty text"
-    return f"{type(value).__name__} {value!r}"

@@ -27,9 +27,9 @@ from agentir.runbook_schema import (
     DESTRUCTIVE_BUILTINS,
     PHASES,
     RunbookError,
-    parse_duration,
     validate_document,
 )
+from agentir.schema_checks import invalid_yaml, parse_duration
 
 __all__ = [
     "BUILTINS",
@@ -221,14 +221,7 @@ def parse_document(path: Path) -> tuple[YamlDoc | None, list[RunbookError]]:
     try:
         doc = load_yaml(path)
     except ConfigError as exc:
-        cause = exc.__cause__
-        mark = getattr(cause, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(cause, "problem", None) or exc.message
-        context, start = getattr(cause, "context", None), getattr(cause, "context_mark", None)
-        if context and start is not None and start.line + 1 != line:
-            problem += f" ({context} started on line {start.line + 1})"
-        return None, [RunbookError(str(path), line, "", f"invalid YAML: {problem}")]
+        return None, [invalid_yaml(path, exc)]
     if isinstance(doc.data, dict) and doc.data.get("kind", "runbook") != "runbook":
         return None, []
     errors = _duplicate_keys(path, doc.data, path.read_text(encoding="utf-8"))
