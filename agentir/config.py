@@ -109,6 +109,29 @@ def _index_lines(
             _index_lines(item, path, out)
 
 
+def duplicate_keys(text: str) -> list[tuple[int, str]]:
+    """(line, dotted key path) of each key given twice in one mapping, in line order.
+
+    PyYAML keeps the last of two equal keys silently; in a runbook or scenario that is a bug.
+    """
+    found: list[tuple[int, str]] = []
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(yaml.compose(text, yaml.SafeLoader), ())]
+    while stack:
+        node, prefix = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in seen:
+                    dotted = ".".join(str(k) for k in (*prefix, key))
+                    found.append((key_node.start_mark.line + 1, dotted))
+                seen.add(key)
+                stack.append((value_node, (*prefix, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*prefix, i)) for i, item in enumerate(node.value))
+    return sorted(found, key=lambda item: item[0])
+
+
 @lru_cache(maxsize=8)
 def _load_config_cached(path: str, mtime: float) -> YamlDoc:
     return load_yaml(Path(path))

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from agentir.config import YamlDoc, load_section, load_yaml
+from agentir.config import YamlDoc, duplicate_keys, load_section, load_yaml
 from agentir.drill_schema import ScenarioError, validate_scenario
 from agentir.errors import ConfigError, UsageError
 from agentir.scenarios.spec import Scenario, scenario_from_data
@@ -95,27 +93,6 @@ def parse_answer(value: Any) -> Answer | None:
     return Answer(full, note)
 
 
-def _duplicate_keys(doc: YamlDoc, text: str) -> list[ScenarioError]:
-    # PyYAML keeps the last of two equal keys silently; two `severity:` lines are a bug.
-    errors: list[ScenarioError] = []
-    stack: list[tuple[Any, tuple[str, ...]]] = [(yaml.compose(text, yaml.SafeLoader), ())]
-    while stack:
-        node, prefix = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                if key in seen:
-                    dotted = ".".join((*prefix, key))
-                    line = key_node.start_mark.line + 1
-                    errors.append(ScenarioError(str(doc.path), line, dotted, "duplicate key"))
-                seen.add(key)
-                stack.append((value_node, (*prefix, key)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, (*prefix, str(i))) for i, item in enumerate(node.value))
-    return errors
-
-
 def _load(path: Path) -> tuple[YamlDoc | None, list[ScenarioError]]:
     try:
         doc = load_yaml(path)
@@ -123,7 +100,10 @@ def _load(path: Path) -> tuple[YamlDoc | None, list[ScenarioError]]:
         return None, [invalid_yaml(path, exc)]
     if doc.data is None:
         return None, [ScenarioError(str(path), 1, "", "the file is empty")]
-    return doc, _duplicate_keys(doc, path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    return doc, [
+        ScenarioError(str(path), line, key, "duplicate key") for line, key in duplicate_keys(text)
+    ]
 
 
 def parse_scenario(path: Path) -> tuple[Scenario | None, list[ScenarioError]]:

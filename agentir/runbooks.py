@@ -16,10 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agentir.commandline import TemplateValueError, render_argv
-from agentir.config import YamlDoc, env_setting, load_yaml
+from agentir.config import YamlDoc, duplicate_keys, env_setting, load_yaml
 from agentir.errors import ConfigError
 from agentir.resources import shipped_dir
 from agentir.runbook_schema import (
@@ -224,35 +222,11 @@ def parse_document(path: Path) -> tuple[YamlDoc | None, list[RunbookError]]:
         return None, [invalid_yaml(path, exc)]
     if isinstance(doc.data, dict) and doc.data.get("kind", "runbook") != "runbook":
         return None, []
-    errors = _duplicate_keys(path, doc.data, path.read_text(encoding="utf-8"))
+    errors = [
+        RunbookError(str(path), line, key, "duplicate key")
+        for line, key in duplicate_keys(path.read_text(encoding="utf-8"))
+    ]
     return doc, sorted(errors + validate_document(doc), key=lambda e: e.line)
-
-
-def _duplicate_keys(path: Path, data: Any, text: str) -> list[RunbookError]:
-    # PyYAML keeps the last of two equal keys silently; a runbook with two `deadline:` is a bug.
-    errors: list[RunbookError] = []
-    root = yaml.compose(text, yaml.SafeLoader) if data is not None else None
-    if root is None:
-        return errors
-    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
-    while stack:
-        node, prefix = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                if key in seen:
-                    dotted = ".".join(str(k) for k in (*prefix, key))
-                    errors.append(
-                        RunbookError(
-                            str(path), key_node.start_mark.line + 1, dotted, "duplicate key"
-                        )
-                    )
-                seen.add(key)
-                stack.append((value_node, (*prefix, key)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, (*prefix, i)) for i, item in enumerate(node.value))
-    return sorted(errors, key=lambda e: e.line)
 
 
 def _parse_dir(folder: Path) -> tuple[dict[str, Runbook], list[RunbookError]]:
