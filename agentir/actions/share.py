@@ -46,28 +46,9 @@ class FolderShare:
 
 def render_review(store: IncidentStore, ref: str, fmt: str) -> str:
     """The review as `agentir review` renders it (no status change, nothing recorded)."""
-    from agentir.render.report import render_template
-    from agentir.review import policy_info
-    from agentir.review.context import ReviewInputs, build
-    from agentir.review.load import gather
-    from agentir.review.publish import local_templates
+    from agentir.review.publish import render_review_text, review_context
 
-    incident = store.get(ref)
-    info = policy_info.load(None)
-    sessions, notes = gather(store, incident, info)
-    context = build(
-        ReviewInputs(
-            incident=incident,
-            entries=store.timeline(ref),
-            sessions=sessions,
-            policy=info,
-            now=store.now(),
-            traces=notes,
-            status=None,
-        )
-    )
-    local = local_templates()
-    return render_template("review", context, fmt=fmt, search=[local] if local else [])
+    return render_review_text(review_context(store, ref), fmt)
 
 
 def commit_message(store: IncidentStore, ref: str) -> str:

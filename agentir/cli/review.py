@@ -48,11 +48,13 @@ def review(
 ) -> None:
     """Draft the post-incident review: the five questions, blast radius, guardrails, actions."""
     from agentir.incidents.store import IncidentStore
-    from agentir.render.report import render_template, template_name
-    from agentir.review import policy_info
-    from agentir.review.context import ReviewInputs, build
-    from agentir.review.load import gather
-    from agentir.review.publish import keep_rendered, local_templates, set_review_status
+    from agentir.render.report import template_name
+    from agentir.review.publish import (
+        keep_rendered,
+        render_review_text,
+        review_context,
+        set_review_status,
+    )
 
     chosen = _format(fmt, output)
     if status is not None and status not in STATUSES:
@@ -63,27 +65,11 @@ def review(
     ref = store.resolve(incident_id)
     if status is not None:
         set_review_status(store, ref, status)
-    incident = store.get(ref)
-    info = policy_info.load(policy)
-    sessions, notes = gather(store, incident, info)
-    context = build(
-        ReviewInputs(
-            incident=incident,
-            entries=store.timeline(ref),
-            sessions=sessions,
-            policy=info,
-            now=store.now(),
-            traces=notes,
-            status=status,
-        )
-    )
+    context = review_context(store, ref, policy=policy, status=status)
     if json_out and output is None:
         print_json("review", {"context": context, "written": None})
         return
-    local = local_templates()
-    rendered = render_template(
-        "review", context, fmt=chosen, template_path=template, search=[local] if local else []
-    )
+    rendered = render_review_text(context, chosen, template=template)
     if output is None:
         sys.stdout.write(rendered)
         sys.stdout.flush()

@@ -1,5 +1,6 @@
-"""What `agentir review` changes: the review status, and the rendered file kept in the incident
-folder with a timeline entry (its sha256, so later edits to the copy are visible)."""
+"""What `agentir review` does: build the review from the incident's evidence and render it,
+record the review status, and keep the rendered file in the incident folder with a timeline
+entry (its sha256, so later edits to the copy are visible)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from agentir.errors import IncidentError
 from agentir.incidents.locking import atomic_write
 from agentir.incidents.records import Incident
 from agentir.incidents.store import IncidentStore
-from agentir.review.context import REVIEW_STATUSES
+from agentir.review.context import REVIEW_STATUSES, ReviewInputs, build
 
 LOCAL_TEMPLATES = Path(".agentir") / "templates"
 
@@ -24,6 +25,46 @@ def local_templates(start: Path | None = None) -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def review_context(
+    store: IncidentStore,
+    ref: str,
+    *,
+    policy: Path | None = None,
+    start: Path | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """The review's template context, from the incident's timeline and preserved traces
+    judged against `policy` (else the one found from `start`); nothing is recorded."""
+    from agentir.review import policy_info
+    from agentir.review.load import gather
+
+    incident = store.get(ref)
+    info = policy_info.load(policy, start=start)
+    sessions, notes = gather(store, incident, info)
+    return build(
+        ReviewInputs(
+            incident=incident,
+            entries=store.timeline(ref),
+            sessions=sessions,
+            policy=info,
+            now=store.now(),
+            traces=notes,
+            status=status,
+        )
+    )
+
+
+def render_review_text(context: dict[str, Any], fmt: str, *, template: Path | None = None) -> str:
+    """The review in `fmt` (md, html): `template`, else a repository's `.agentir/templates/`
+    (found from the current directory), else the shipped template."""
+    from agentir.render.report import render_template
+
+    local = local_templates()
+    return render_template(
+        "review", context, fmt=fmt, template_path=template, search=[local] if local else []
+    )
 
 
 def set_review_status(

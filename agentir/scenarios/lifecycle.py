@@ -144,25 +144,11 @@ def render_review(
 ) -> tuple[Path, Path]:
     """`agentir review INCIDENT -o review.md` and `-o review.html`: (markdown, html) paths."""
     from agentir.render.report import render_template, template_name
-    from agentir.review import policy_info
-    from agentir.review.context import ReviewInputs, build
-    from agentir.review.load import gather
-    from agentir.review.publish import keep_rendered
+    from agentir.review.publish import keep_rendered, review_context
 
-    record = store.get(incident)
-    # The built-in policy (or one next to the workspace), never the caller's agentir.yaml.
-    info = policy_info.load(None, start=start or out_dir)
-    sessions, notes = gather(store, record, info)
-    context = build(
-        ReviewInputs(
-            incident=record,
-            entries=store.timeline(incident),
-            sessions=sessions,
-            policy=info,
-            now=store.now(),
-            traces=notes,
-        )
-    )
+    # The built-in policy (or one next to the workspace), never the caller's agentir.yaml;
+    # rendered with the shipped templates only (no `.agentir/templates/` lookup).
+    context = review_context(store, incident, start=start or out_dir)
     written = []
     for fmt in ("md", "html"):
         rendered = render_template("review", context, fmt=fmt)
