@@ -26,8 +26,8 @@ from agentir.actions.steps import (
     OUTPUT_LIMIT,
     PlannedCommand,
     clean_text,
+    incident_values,
     plan_command,
-    template_values,
 )
 from agentir.errors import AgentirError
 
@@ -132,17 +132,7 @@ def _revoke(
     actor: str | None,
     done_steps: frozenset[str],
 ) -> StepRun:
-    incident = store.get(ref)
-    values = template_values(
-        incident,
-        incident_dir=store.path(ref),
-        session={"id": incident.sessions[0] if incident.sessions else None},
-        trace=incident.traces[0] if incident.traces else None,
-        repo=incident.freeze.repo,
-        commit=incident.freeze.commits[0] if incident.freeze.commits else None,
-        actor=actor,
-        now=store.now(),
-    )
+    values = incident_values(store, ref, actor)
     commands = [
         plan_command(runbook, s, values)
         for s in runbook.steps("contain")

@@ -18,7 +18,7 @@ from typing import Any
 
 from agentir.actions.builtins import StepRun, run_builtin
 from agentir.actions.contain_steps import record_escalation
-from agentir.actions.steps import PlannedCommand, plan_command, run_command, template_values
+from agentir.actions.steps import PlannedCommand, incident_values, plan_command, run_command
 from agentir.errors import UsageError
 from agentir.incidents.records import Incident, parse_iso
 from agentir.incidents.timeline import TimelineEntry
@@ -201,18 +201,7 @@ def planned_command(
     store: Any, ref: str, runbook: Any, step: Any, actor: str | None = None
 ) -> PlannedCommand:
     """A command step rendered with the incident's values."""
-    incident = store.get(ref)
-    values = template_values(
-        incident,
-        incident_dir=store.path(ref),
-        session={"id": incident.sessions[0] if incident.sessions else None},
-        trace=incident.traces[0] if incident.traces else None,
-        repo=incident.freeze.repo,
-        commit=incident.freeze.commits[0] if incident.freeze.commits else None,
-        actor=actor,
-        now=store.now(),
-    )
-    return plan_command(runbook, step, values)
+    return plan_command(runbook, step, incident_values(store, ref, actor))
 
 
 def _act(

@@ -118,6 +118,22 @@ def template_values(
     return values
 
 
+def incident_values(store: Any, ref: str, actor: str | None = None) -> dict[str, object]:
+    """The placeholder values of a recorded incident: its first session and trace, its frozen
+    repository and first frozen commit."""
+    incident = store.get(ref)
+    return template_values(
+        incident,
+        incident_dir=store.path(ref),
+        session={"id": incident.sessions[0] if incident.sessions else None},
+        trace=incident.traces[0] if incident.traces else None,
+        repo=incident.freeze.repo,
+        commit=incident.freeze.commits[0] if incident.freeze.commits else None,
+        actor=actor,
+        now=store.now(),
+    )
+
+
 def plan_command(runbook: Any, step: Any, values: Mapping[str, object]) -> PlannedCommand:
     """Render one command step; a missing value becomes the plan's error, not an exception."""
     argv: tuple[str, ...] | None = None
