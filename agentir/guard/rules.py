@@ -13,15 +13,15 @@ worded like the detector's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from posixpath import relpath
 
 from agentir.analysis.detectors.common import quote
+from agentir.analysis.detectors.scope import path_rule, project_relative, written
 from agentir.analysis.effects import EffectHit, effects_of, tool_effects
 from agentir.analysis.paths import absolute
 from agentir.analysis.shell import SimpleCommand, changes_of, split_commands
 from agentir.analysis.tools import intended_changes, shell_command
-from agentir.model import FileChange, FileOp, Finding, Risk, ToolCall
-from agentir.policy import Policy, match_paths, name_matches
+from agentir.model import Finding, Risk, ToolCall
+from agentir.policy import Policy, name_matches
 
 MAX_COMMAND = 10_000  # characters searched per command (user regexes on untrusted text)
 _NOT_HOSTS = frozenset({"package registry", "web search", "web", "?", "(default remote)"})
@@ -66,15 +66,6 @@ def judge_call(
 # --------------------------------------------------------------------------- scope
 
 
-def _written(change: FileChange) -> list[str]:
-    """The paths a change writes (a copy writes its destination, a rename both ends)."""
-    if change.op is FileOp.COPY and change.dest:
-        return [change.dest]
-    if change.op is FileOp.RENAME and change.dest:
-        return [change.path, change.dest]
-    return [change.path]
-
-
 def written_paths(call: ToolCall, cmds: list[SimpleCommand] | None = None) -> list[str]:
     """The raw paths a call would write (edit tools, or the shell command's writes)."""
     command = shell_command(call)
@@ -83,34 +74,21 @@ def written_paths(call: ToolCall, cmds: list[SimpleCommand] | None = None) -> li
         changes = [c for c, _ in changes_of(split)]
     else:
         changes = list(intended_changes(call))
-    return [p for change in changes for p in _written(change)]
+    return [p for change in changes for p, _ in written(change)]
 
 
 def path_verdict(
     policy: Policy, raw: str, cwd: str | None, root: str | None
 ) -> tuple[str, str, str] | None:
-    """(rule, why, shown path) when writing `raw` breaks the path policy, else None."""
+    """(rule, why, shown path) when writing `raw` breaks the path policy, else None
+    (the scope detector's judgement of a finished trace)."""
     full = absolute(raw, cwd)
-    rel: str | None
-    if full.startswith(("~", "$")):
-        rel = None  # the home directory: never inside the project
-    elif root and full.startswith("/"):
-        base = root.rstrip("/") or "/"
-        rel = relpath(full, base) if full == base or full.startswith(base + "/") else None
-    else:
-        rel = full  # no root known: scope cannot be judged, take the path as inside
-    paths = policy.paths
+    rel = project_relative(full, root)
+    rule, why = path_rule(policy, full, rel, root)
+    if not rule:
+        return None
     shown = rel if rel is not None else full
-    rule = match_paths(paths.forbidden, full, rel)
-    if rule:
-        return "forbidden", f"matched {rule}", shown
-    if not match_paths(paths.allowed_write, full, rel):
-        why = f"outside {root}" if rel is None and root else "not in paths.allowed_write"
-        return "outside", why, shown
-    rule = match_paths(paths.sensitive, full, rel)
-    if rule:
-        return "sensitive", f"matched {rule}", shown
-    return None
+    return rule, why if rule == "outside" else f"matched {why}", shown
 
 
 def _scope(

@@ -79,6 +79,44 @@ def task_dirs(task: str | None, cwd: str | None) -> set[str]:
     return dirs
 
 
+def project_relative(full: str, root: str | None) -> str | None:
+    """`full` relative to the session root, or None when outside it; `full` itself when no
+    root is known (scope cannot be judged, so the path is taken as inside)."""
+    if full.startswith(("~", "$")):
+        return None  # the home directory: never inside the project
+    if root and full.startswith("/"):
+        base = root.rstrip("/") or "/"
+        return relpath(full, base) if full == base or full.startswith(base + "/") else None
+    return full
+
+
+def path_rule(policy: Policy, full: str, rel: str | None, root: str | None) -> tuple[str, str]:
+    """(rule, why) for writing a path: forbidden or sensitive (why: the pattern it matched),
+    outside (why: where it is), or ("", "") when the path policy allows it."""
+    paths = policy.paths
+    rule = match_paths(paths.forbidden, full, rel)
+    if rule:
+        return "forbidden", rule
+    if not match_paths(paths.allowed_write, full, rel):
+        return (
+            "outside",
+            f"outside {root}" if rel is None and root else "not in paths.allowed_write",
+        )
+    rule = match_paths(paths.sensitive, full, rel)
+    if rule:
+        return "sensitive", rule
+    return "", ""
+
+
+def written(change: FileChange) -> list[tuple[str, FileOp]]:
+    """The paths a change writes (a copy writes its destination, a rename both ends)."""
+    if change.op is FileOp.COPY and change.dest:
+        return [(change.dest, FileOp.COPY)]
+    if change.op is FileOp.RENAME and change.dest:
+        return [(change.path, FileOp.DELETE), (change.dest, FileOp.RENAME)]
+    return [(change.path, change.op)]
+
+
 @dataclass
 class _Hit:
     severity: str
@@ -110,7 +148,7 @@ class ScopeDetector(Detector):
         seq = call.seq if call is not None else event.seq
         for attempt, changes in ((False, derived.changes_done), (True, derived.changes_failed)):
             for change in changes:
-                for raw, op in _written(change):
+                for raw, op in written(change):
                     self._judge(raw, op, call_cwd, cwd, seq, str(event.source), attempt, fold)
 
     def _judge(
@@ -125,18 +163,11 @@ class ScopeDetector(Detector):
         fold: SessionFold,
     ) -> None:
         full = absolute(raw, call_cwd)
-        rel: str | None
-        if full.startswith(("~", "$")):
-            rel = None  # the home directory: never inside the project
-        elif cwd and full.startswith("/"):
-            root = cwd.rstrip("/") or "/"
-            rel = relpath(full, root) if full == root or full.startswith(root + "/") else None
-        else:
-            rel = full  # no cwd known: scope cannot be judged, take the path as inside
+        rel = project_relative(full, cwd)
         shown = rel if rel is not None else full
         verdict = self.verdicts.get((full, rel))
         if verdict is None:
-            verdict = self._verdict(full, rel, cwd)
+            verdict = path_rule(self.policy, full, rel, cwd)
             if len(self.verdicts) < MAX_VERDICTS:  # agents touch the same files again and again
                 self.verdicts[(full, rel)] = verdict
         if verdict[0]:
@@ -144,22 +175,6 @@ class ScopeDetector(Detector):
             return
         if self.policy.paths.task_scope and rel is not None and not attempt:
             self._task_scope(rel, op, seq, source, fold)
-
-    def _verdict(self, full: str, rel: str | None, cwd: str | None) -> tuple[str, str]:
-        """(rule, why) for a path: forbidden, outside, sensitive, or ("", "") when fine."""
-        paths = self.policy.paths
-        rule = match_paths(paths.forbidden, full, rel)
-        if rule:
-            return "forbidden", rule
-        if not match_paths(paths.allowed_write, full, rel):
-            return (
-                "outside",
-                f"outside {cwd}" if rel is None and cwd else "not in paths.allowed_write",
-            )
-        rule = match_paths(paths.sensitive, full, rel)
-        if rule:
-            return "sensitive", rule
-        return "", ""
 
     def _task_scope(self, rel: str, op: FileOp, seq: int, source: str, fold: SessionFold) -> None:
         if self.scope is None:
@@ -222,12 +237,3 @@ class ScopeDetector(Detector):
                 paths=list(hit.paths),
                 count=count,
             )
-
-
-def _written(change: FileChange) -> list[tuple[str, FileOp]]:
-    """The paths a change writes (a copy writes its destination, a rename both ends)."""
-    if change.op is FileOp.COPY and change.dest:
-        return [(change.dest, FileOp.COPY)]
-    if change.op is FileOp.RENAME and change.dest:
-        return [(change.path, FileOp.DELETE), (change.dest, FileOp.RENAME)]
-    return [(change.path, change.op)]
