@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from agentir.errors import TraceError, UnknownFormatError
 from agentir.model import Assessment, Finding
@@ -27,6 +27,8 @@ _RISK_ORDER = {"critical": 3, "high": 2, "medium": 1, "low": 0}
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _TRACE_LIKE = (".jsonl", ".traj", ".ndjson")  # unknown content here is a damaged trace
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -250,32 +252,60 @@ def scan(
     files, errors = collect(paths, since)
     workers = max(1, min(jobs or available_cpus(), len(files) or 1))
     result = ScanResult(errors=errors, roots=[str(p) for p in paths], since=since, jobs=workers)
-    total = len(files)
-    done = 0
-    if workers == 1:
-        for path in files:
-            done += 1
-            _add(result, scan_file(path, policy))
-            if progress:
-                progress(done, total, str(path))
-    else:
-        _warm()  # forked workers inherit what the parent imported and loaded
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(policy,)) as pool:
-            futures: dict[Future[FileOutcome], Path] = {pool.submit(scan_file, p): p for p in files}
-            try:
-                for future in as_completed(futures):
-                    done += 1
-                    _add(result, _outcome(future, futures[future]))
-                    if progress:
-                        progress(done, total, str(futures[future]))
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-    result.scanned_files = total
+    run_files(
+        files, workers, scan_file, _init_worker, (policy,),
+        crashed=lambda error: ([], error, False),
+        add=lambda outcome: _add(result, outcome),
+        progress=progress,
+    )  # fmt: skip
+    result.scanned_files = len(files)
     result.sessions.sort(key=rank_key)
     result.errors.sort(key=lambda e: e.path)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def run_files(
+    files: Sequence[Path],
+    workers: int,
+    task: Callable[..., R],
+    init: Callable[..., None],
+    initargs: tuple[Any, ...],
+    *,
+    crashed: Callable[[ScanError], R],
+    add: Callable[[R], None],
+    progress: Progress | None = None,
+) -> None:
+    """`task(path, *initargs)` for every file, here when `workers` is 1; else in a pool of
+    processes that each run `init(*initargs)` once (the arguments cross over once) and then
+    `task(path)` per file. `add` takes each outcome as it comes; `crashed` makes one of the
+    error of a worker that died."""
+    done = 0
+    if workers == 1:
+        for path in files:
+            done += 1
+            add(task(path, *initargs))
+            if progress:
+                progress(done, len(files), str(path))
+        return
+    _warm()  # forked workers inherit what the parent imported and loaded
+    with ProcessPoolExecutor(workers, initializer=init, initargs=initargs) as pool:
+        futures: dict[Future[R], Path] = {pool.submit(task, p): p for p in files}
+        try:
+            for future in as_completed(futures):
+                done += 1
+                path = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the worker died (out of memory, killed): report, go on
+                    message = f"worker failed: {type(exc).__name__}: {exc}"
+                    outcome = crashed(ScanError(str(path), message, "internal"))
+                add(outcome)
+                if progress:
+                    progress(done, len(files), str(path))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _warm() -> None:
@@ -286,17 +316,6 @@ def _warm() -> None:
 
     readers()
     pricing()
-
-
-def _outcome(future: Future[FileOutcome], path: Path) -> FileOutcome:
-    try:
-        return future.result()
-    except Exception as exc:  # the worker died (out of memory, killed): report, go on
-        return (
-            [],
-            ScanError(str(path), f"worker failed: {type(exc).__name__}: {exc}", "internal"),
-            False,
-        )
 
 
 def _add(result: ScanResult, outcome: FileOutcome) -> None:

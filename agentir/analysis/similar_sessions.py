@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from agentir.analysis.fold import Observer
-from agentir.analysis.scan import ScanError, available_cpus, collect
+from agentir.analysis.scan import ScanError, available_cpus, collect, run_files
 from agentir.analysis.similar_changes import ChangeCollector
 from agentir.analysis.similar_match import (
     IncidentPattern,
@@ -152,28 +151,12 @@ def search_sessions(
     files = [f for f in files if f.resolve() not in skipped and not _inside(f, skipped)]
     workers = max(1, min(jobs or available_cpus(), len(files) or 1))
     result = SessionSearch(errors=errors, files=len(files), jobs=workers)
-    done = 0
-    if workers == 1:
-        for path in files:
-            done += 1
-            _add(result, search_file(path, policy, pattern))
-            if progress:
-                progress(done, len(files), str(path))
-    else:
-        _warm()
-        with ProcessPoolExecutor(
-            workers, initializer=_init_worker, initargs=(policy, pattern)
-        ) as pool:
-            futures: dict[Future[Outcome], Path] = {pool.submit(search_file, p): p for p in files}
-            try:
-                for future in as_completed(futures):
-                    done += 1
-                    _add(result, _outcome(future, futures[future]))
-                    if progress:
-                        progress(done, len(files), str(futures[future]))
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+    run_files(
+        files, workers, search_file, _init_worker, (policy, pattern),
+        crashed=lambda error: ([], 0, 0, error, False),
+        add=lambda outcome: _add(result, outcome),
+        progress=progress,
+    )  # fmt: skip
     result.errors.sort(key=lambda e: e.path)
     result.seconds = time.perf_counter() - started
     return result
@@ -182,24 +165,6 @@ def search_sessions(
 def _inside(path: Path, folders: set[Path]) -> bool:
     resolved = path.resolve()
     return any(folder in resolved.parents for folder in folders)
-
-
-def _warm() -> None:
-    """Import the readers and detectors and load the price table once, before forking."""
-    from agentir.analysis import assess, detectors  # noqa: F401
-    from agentir.analysis.cost import pricing
-    from agentir.traces import readers
-
-    readers()
-    pricing()
-
-
-def _outcome(future: Future[Outcome], path: Path) -> Outcome:
-    try:
-        return future.result()
-    except Exception as exc:  # the worker died (out of memory, killed): report, go on
-        error = ScanError(str(path), f"worker failed: {type(exc).__name__}: {exc}", "internal")
-        return [], 0, 0, error, False
 
 
 def _add(result: SessionSearch, outcome: Outcome) -> None:
