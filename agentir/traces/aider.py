@@ -40,12 +40,12 @@ from agentir.model import (
 )
 from agentir.traces.aider_notices import Notice, classify
 from agentir.traces.base import (
-    MAX_LINE_BYTES,
     Emitter,
     Probe,
     ReadStats,
     TraceReader,
     excerpt,
+    iter_raw_lines,
     parse_ts,
 )
 
@@ -74,27 +74,10 @@ class AiderReader(TraceReader):
     def read(self, path: Path, stats: ReadStats) -> Iterator[Event]:
         """Events of every session in the file, in file order."""
         parser = _Parser(path, stats)
-        for lineno, line in _lines(path, stats):
-            yield from parser.feed(lineno, line)
-        yield from parser.finish()
-
-
-def _lines(path: Path, stats: ReadStats) -> Iterator[tuple[int, str]]:
-    with path.open("rb") as fh:
-        lineno = 0
-        while True:
-            raw = fh.readline(MAX_LINE_BYTES)
-            if not raw:
-                return
-            lineno += 1
-            if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                stats.oversized += 1
-                stats.reasons["line too long"] += 1
-                while (more := fh.readline(MAX_LINE_BYTES)) and not more.endswith(b"\n"):
-                    pass
-                continue
+        for lineno, raw in iter_raw_lines(path, stats):  # blank lines and trailing spaces count
             stats.records += 1
-            yield lineno, raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            yield from parser.feed(lineno, raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        yield from parser.finish()
 
 
 class _Parser:

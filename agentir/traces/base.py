@@ -126,8 +126,8 @@ class Emitter:
 # --------------------------------------------------------------------------- line iteration
 
 
-def iter_lines(path: Path, stats: ReadStats) -> Iterator[tuple[int, bytes, bool]]:
-    """Yield (line number, raw bytes, is_last_without_newline) for each non-blank line.
+def iter_raw_lines(path: Path, stats: ReadStats) -> Iterator[tuple[int, bytes]]:
+    """Yield (line number, raw bytes with their line end) for every line, blank ones too.
 
     Lines longer than MAX_LINE_BYTES are skipped (counted) without being held in memory.
     """
@@ -146,10 +146,18 @@ def iter_lines(path: Path, stats: ReadStats) -> Iterator[tuple[int, bytes, bool]
                     if not more or more.endswith(b"\n"):
                         break
                 continue
-            unterminated = not raw.endswith(b"\n")
-            stripped = raw.strip()
-            if stripped:
-                yield lineno, stripped, unterminated
+            yield lineno, raw
+
+
+def iter_lines(path: Path, stats: ReadStats) -> Iterator[tuple[int, bytes, bool]]:
+    """Yield (line number, raw bytes, is_last_without_newline) for each non-blank line.
+
+    Lines longer than MAX_LINE_BYTES are skipped (counted) without being held in memory.
+    """
+    for lineno, raw in iter_raw_lines(path, stats):
+        stripped = raw.strip()
+        if stripped:
+            yield lineno, stripped, not raw.endswith(b"\n")
 
 
 def loads(raw: bytes | str) -> Any:
