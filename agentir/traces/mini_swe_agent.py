@@ -214,7 +214,14 @@ def _totals(
                 reported_cost_usd=cost,
                 calls=calls or 1,
             )
-    submission = info.get("submission")
+    yield from submission_result(em, info.get("submission"))
+    status = info.get("exit_status")
+    if isinstance(status, str) and status.strip() and status.strip().lower() != "submitted":
+        yield exit_status_error(em, status)
+
+
+def submission_result(em: Emitter, submission: Any) -> Iterator[ToolResult]:
+    """`info.submission` (the diff the agent submitted) as a successful result, if any."""
     if isinstance(submission, str) and submission.strip():
         yield em.make(
             ToolResult,
@@ -227,12 +234,14 @@ def _totals(
             output_digest=digest(submission),
             changes=parse_unified_diff(submission),
         )
-    status = info.get("exit_status")
-    if isinstance(status, str) and status.strip() and status.strip().lower() != "submitted":
-        yield em.make(
-            ErrorEvent,
-            ts=None,
-            pointer="/info/exit_status",
-            category="exit_status",
-            message=status.strip(),
-        )
+
+
+def exit_status_error(em: Emitter, status: str) -> ErrorEvent:
+    """An abnormal `info.exit_status` as an error event."""
+    return em.make(
+        ErrorEvent,
+        ts=None,
+        pointer="/info/exit_status",
+        category="exit_status",
+        message=status.strip(),
+    )

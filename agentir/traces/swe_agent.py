@@ -13,8 +13,7 @@ from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from agentir.analysis.patches import parse_unified_diff
-from agentir.model import ErrorEvent, Event, Message, ModelCall, SessionInfo, ToolCall, ToolResult
+from agentir.model import Event, Message, ModelCall, SessionInfo, ToolCall, ToolResult
 from agentir.traces.base import (
     Emitter,
     Probe,
@@ -26,7 +25,13 @@ from agentir.traces.base import (
     excerpt,
     json_args,
 )
-from agentir.traces.mini_swe_agent import is_bare_message_list, is_mini_document, mini_events
+from agentir.traces.mini_swe_agent import (
+    exit_status_error,
+    is_bare_message_list,
+    is_mini_document,
+    mini_events,
+    submission_result,
+)
 from agentir.traces.swe_agent_actions import Action, observation_failed, parse_action, parse_call
 from agentir.traces.whole_json import (
     head_starts_with,
@@ -416,28 +421,10 @@ class _SweRun:
                 )
         elif model_stats is not None:
             self.stats.skip("'info.model_stats' is not an object")
-        submission = self.info.get("submission")
-        if isinstance(submission, str) and submission.strip():
-            yield self.em.make(
-                ToolResult,
-                ts=None,
-                pointer="/info/submission",
-                call_id=None,
-                name="submission",
-                ok=True,
-                output=excerpt(submission),
-                output_digest=digest(submission),
-                changes=parse_unified_diff(submission),
-            )
+        yield from submission_result(self.em, self.info.get("submission"))
         status = self.info.get("exit_status")
         if isinstance(status, str) and status.strip() and status.strip() != "submitted":
-            yield self.em.make(
-                ErrorEvent,
-                ts=None,
-                pointer="/info/exit_status",
-                category="exit_status",
-                message=status.strip(),
-            )
+            yield exit_status_error(self.em, status)
 
 
 def _join(workdir: str | None, path: str) -> str:
