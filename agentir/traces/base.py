@@ -252,6 +252,13 @@ def opt_int(value: Any) -> int | None:
     return None
 
 
+def opt_float(value: Any) -> float | None:
+    """A JSON number as a float; None for anything else (booleans and numeric strings too)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def as_dict(value: Any) -> Mapping[str, Any]:
     """The value if it is a JSON object, else an empty mapping."""
     return value if isinstance(value, dict) else {}

@@ -27,6 +27,7 @@ from agentir.traces.base import (
     TraceReader,
     as_dict,
     excerpt,
+    opt_float,
     parse_ts,
 )
 from agentir.traces.genai_attrs import Span, agent_name, model_name
@@ -147,7 +148,7 @@ def _span(obs: Mapping[str, Any], k: int, pointer: str, trace: Mapping[str, Any]
         output=obs.get("output"),
         model=_str(obs.get("model")),
         usage=usage if isinstance(usage, dict) else None,
-        cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+        cost=opt_float(cost),
         resource=_dict(meta.get("resourceAttributes")),
         scope=_str(_dict(meta.get("scope")).get("name")),
     )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentir.traces.base import as_dict, as_int
+from agentir.traces.base import as_dict, as_int, opt_float
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,9 @@ class Cumulative:
     ) -> tuple[Tokens, float | None]:
         """What was added since the last totals seen under `key`; a reset restarts the baseline."""
         now = tuple(as_int(totals.get(f)) for f in _FIELDS)
-        now_cost = (
-            float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else 0.0
-        )
+        now_cost = opt_float(cost)
+        if now_cost is None:
+            now_cost = 0.0
         before, before_cost = self._last.get(key, ((0,) * len(_FIELDS), 0.0))
         self._last[key] = (now, now_cost)
         if any(n < b for n, b in zip(now, before, strict=True)):

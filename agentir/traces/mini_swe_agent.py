@@ -22,6 +22,7 @@ from agentir.traces.base import (
     digest,
     excerpt,
     json_args,
+    opt_float,
     opt_int,
     parse_ts,
 )
@@ -202,9 +203,7 @@ def _totals(
     model_stats = info.get("model_stats")
     if isinstance(model_stats, dict) and not per_call_usage:
         calls, cost = as_int(model_stats.get("api_calls")), model_stats.get("instance_cost")
-        cost = (
-            float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
-        )
+        cost = opt_float(cost)
         if calls or cost:
             yield em.make(
                 ModelCall,

@@ -24,6 +24,7 @@ from agentir.traces.base import (
     excerpt,
     iter_json_lines,
     loads,
+    opt_float,
     parse_ts,
 )
 from agentir.traces.litellm_usage import uncached_input
@@ -236,12 +237,7 @@ def _total_usage(
         as_int(totals.get("cache_write_tokens")),
         as_int(totals.get("completion_tokens")),
     )
-    cost = metrics.get("accumulated_cost")
-    cost = (
-        float(cost)
-        if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost
-        else None
-    )
+    cost = opt_float(metrics.get("accumulated_cost")) or None
     if not (prompt or completion or cost):
         return
     calls = len(metrics.get("response_latencies") or []) or len(metrics.get("costs") or []) or 1

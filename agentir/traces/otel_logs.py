@@ -15,7 +15,16 @@ from typing import Any
 
 from agentir.analysis.tools import changes_of_tool, exit_code_in, shell_command_of
 from agentir.model import ErrorEvent, Event, Message, ModelCall, ToolCall, ToolResult
-from agentir.traces.base import Emitter, as_int, as_str, digest, excerpt, json_args, opt_int
+from agentir.traces.base import (
+    Emitter,
+    as_int,
+    as_str,
+    digest,
+    excerpt,
+    json_args,
+    opt_float,
+    opt_int,
+)
 from agentir.traces.genai_attrs import KNOWN_AGENTS
 
 _VENDORS = {"claude_code": "claude-code", "codex": "codex", "gemini_cli": "gemini-cli"}
@@ -110,9 +119,7 @@ def _model_call(em: Emitter, record: LogRecord) -> ModelCall | None:
         cache_read_tokens=read,
         cache_write_tokens=write,
         reasoning_tokens=reasoning,
-        reported_cost_usd=float(cost)
-        if isinstance(cost, (int, float)) and not isinstance(cost, bool)
-        else None,
+        reported_cost_usd=opt_float(cost),
     )
     return call
 

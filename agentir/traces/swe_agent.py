@@ -24,6 +24,7 @@ from agentir.traces.base import (
     digest,
     excerpt,
     json_args,
+    opt_float,
 )
 from agentir.traces.mini_swe_agent import (
     exit_status_error,
@@ -402,12 +403,7 @@ class _SweRun:
                 as_int(model_stats.get("tokens_sent")),
                 as_int(model_stats.get("tokens_received")),
             )
-            cost = model_stats.get("instance_cost")
-            cost = (
-                float(cost)
-                if isinstance(cost, (int, float)) and not isinstance(cost, bool)
-                else None
-            )
+            cost = opt_float(model_stats.get("instance_cost"))
             if api_calls or sent or received or cost:
                 yield self.em.make(
                     ModelCall,
