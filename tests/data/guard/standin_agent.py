@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.guard.transcript import Transcript  # noqa: E402
+from tests.guard.transcript import Transcript
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--session-id", required=True)
