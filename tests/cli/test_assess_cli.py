@@ -228,5 +228,7 @@ def test_secret_in_the_middle_of_a_long_output_is_reported(tmp_path: Path) -> No
     result = runner.invoke(app, ["assess", str(p), "--json"])
     assert result.exit_code == 0
     effects = json.loads(result.stdout)["data"]["effects"]
-    assert any(e["kind"] == "secret_exposure" and "aws-access-key-id" in e["target"] for e in effects)
+    assert any(
+        e["kind"] == "secret_exposure" and "aws-access-key-id" in e["target"] for e in effects
+    )
     assert key not in result.stdout

@@ -39,7 +39,9 @@ def spawned(tmp_path: Path) -> Iterator[Spawned]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux processes")
-def test_contain_freezes_and_the_gate_blocks_until_the_revert_deploys(repo: Repo, spawned: Spawned) -> None:
+def test_contain_freezes_and_the_gate_blocks_until_the_revert_deploys(
+    repo: Repo, spawned: Spawned
+) -> None:
     pid = spawned.loop("agent-worker")
     contained = run(
         "contain", "--pid", str(pid), "--kill", "--grace", "0.5", "--yes",
