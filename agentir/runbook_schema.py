@@ -256,6 +256,8 @@ class _Checker(SchemaChecker):
         confirm = self.flag(step, "confirm", path)
         destructive = self.flag(step, "destructive", path)
         builtin = step.get("builtin")
+        if not isinstance(builtin, str):
+            builtin = None  # a mapping or list is reported by check_builtin, not a crash here
         if (destructive or builtin in DESTRUCTIVE_BUILTINS) and not confirm:
             why = f"builtin {builtin}" if builtin in DESTRUCTIVE_BUILTINS else "destructive: true"
             self.err((*path, "confirm") if "confirm" in step else path,

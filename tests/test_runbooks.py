@@ -260,3 +260,13 @@ def test_placeholders_inside_quotes_in_shell_commands_are_refused(tmp_path: Path
         render_argv("echo '{trace}'", {"trace": "x"}, shell=True)
     with pytest.raises(ActionError, match="shell: true"):
         render_argv("echo {trace}", {"trace": "x"})
+
+
+@pytest.mark.parametrize("value", ["{contain: pause}", "[contain.kill]"])
+def test_a_builtin_of_the_wrong_type_is_an_error_not_a_crash(tmp_path: Path, value: str) -> None:
+    text = (shipped_dir("runbooks") / "sev1.yaml").read_text()
+    text = text.replace("builtin: contain.pause", f"builtin: {value}", 1)
+    assert f"builtin: {value}" in text
+    (tmp_path / "sev1.yaml").write_text(text)
+    errors = validate_dir(tmp_path)
+    assert any(e.key.endswith(".builtin") and "is not one of" in e.message for e in errors)
