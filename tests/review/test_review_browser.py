@@ -192,4 +192,12 @@ def test_review_renders_with_a_visible_chart_and_no_request(
     counts = colour_counts(rows)
     area = tuple(int(COST_AREA[i : i + 2], 16) for i in (1, 3, 5))
     assert counts[area] > 2_000, f"the chart's cost area ({COST_AREA}) is not on the screenshot"
-    assert page_hosts(listener.connections, baseline) == set(), listener.connections
+    seen = page_hosts(listener.connections, baseline)
+    if seen:
+        # Chromium's own background traffic varies from run to run: a host the blank page
+        # also reaches in a second run is the browser's, not the review's
+        page_connections = list(listener.connections)
+        listener.connections.clear()
+        run_chromium(chromium, blank.as_uri(), tmp_path, listener.port, "--dump-dom")
+        seen -= hosts(listener.connections)
+        assert seen == set(), page_connections
