@@ -44,6 +44,8 @@ def hosts(connections: list[bytes]) -> set[str]:
     """The host of each recorded proxy request (`CONNECT h:443` or `GET http://h/...`)."""
     out = set()
     for raw in connections:
+        if raw == b"(connected)":
+            continue  # a socket opened (preconnect) but no request sent: nothing left the page
         parts = raw.split(b" ")
         if len(parts) < 2:
             out.add("(unparsed)")
@@ -110,7 +112,8 @@ class Listener:
             except OSError:
                 continue
             with conn:
-                conn.settimeout(0.5)
+                # a request line arrives at once; an idle socket is a speculative preconnect
+                conn.settimeout(3.0)
                 try:
                     self.connections.append(conn.recv(200) or b"(connected)")
                 except OSError:
