@@ -14,28 +14,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from agentir.analysis import cost as costmod
+from agentir.analysis.effect_ledger import MAX_EFFECTS, EffectLedger
 from agentir.analysis.effects import EffectHit, effects_of, tool_effects
-from agentir.analysis.paths import display
-from agentir.analysis.secrets import find_secrets, redact
+from agentir.analysis.files import FileLedger
 from agentir.analysis.shell import changes_of, split_commands
+from agentir.analysis.text import clean, plain
 from agentir.analysis.tools import intended_changes, shell_command
+from agentir.analysis.usage import UsageLedger
 from agentir.model import (
     Assessment,
     CommandRun,
     Compaction,
     Counts,
-    CurvePoint,
     Effect,
     ErrorEvent,
     Event,
     FileChange,
-    FileOp,
-    FileTouch,
     Finding,
     Message,
     ModelCall,
-    Risk,
     Session,
     SessionInfo,
     SeveritySuggestion,
@@ -49,29 +46,13 @@ from agentir.model import (
 MAX_COMMANDS = 10_000
 MAX_FILES = 10_000
 MAX_FAILURES = 2_000
-MAX_EFFECTS = 5_000
 MAX_PENDING = 10_000
 MAX_COMMIT_REFS = 1_000
 TIMELINE_HEAD = 300
 TIMELINE_TAIL = 200
-CURVE_POINTS = 2_000
-TEXT_LIMIT = 2_000
 
 _COMMIT_LINE = re.compile(r"^\[([^\]\s]+)(?: \(root-commit\))? ([0-9a-f]{7,40})\] ", re.MULTILINE)
 _TAGS = re.compile(r"</?(?:command-[a-z]+|local-command-[a-z]+)>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def clean(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Redacted, control-character-free, bounded text for storing in an assessment."""
-    return plain(redact(text), limit)
-
-
-def plain(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Control-character-free, bounded text (for text that is already redacted)."""
-    if len(text) > limit:
-        text = text[:limit] + f"…[{len(text) - limit} more characters]"
-    return _CONTROL.sub(" ", text)
 
 
 @dataclass
@@ -104,17 +85,6 @@ class _Pending:
     changes: tuple[FileChange, ...]
     shell_changes: list[tuple[FileChange, str]]
     hits: list[EffectHit]
-
-
-@dataclass
-class _FileEntry:
-    path: str
-    ops: list[FileOp]
-    via: list[str]
-    first_seq: int
-    seqs: list[int]
-    done: bool
-    inside: bool
 
 
 class SessionFold:
@@ -153,26 +123,16 @@ class SessionFold:
         # call id -> index in self.commands, for a result that arrives after the first one
         # (Codex unified exec: "Process running…" first, the real exit code later)
         self.settled: OrderedDict[str, int] = OrderedDict()
-        self.files: dict[str, _FileEntry] = {}
+        self.files = FileLedger(MAX_FILES)
         self.commands: list[CommandRun] = []
         self.failures: list[ToolFailure] = []
-        self.effects: dict[tuple[str, str], Effect] = {}
+        self.effect_ledger = EffectLedger(MAX_EFFECTS)
         self.commit_refs: dict[str, None] = {}
         self.omitted: dict[str, int] = {}
-        self.tokens = dict(input=0, output=0, cache_read=0, cache_write=0, reasoning=0)
-        self.by_model: dict[str, dict[str, float]] = {}
-        self.cost: float = 0.0
-        self.unpriced: dict[str, int] = {}
-        self.reported_cost: float = 0.0
-        self.peak_context = 0
-        self.last_context = 0
-        self.curve: list[CurvePoint] = []
-        self.curve_stride = 1
-        self.curve_seen = 0
+        self.usage_ledger = UsageLedger()
         self.timeline_head: list[TimelineItem] = []
         self.timeline_tail: deque[TimelineItem] = deque(maxlen=TIMELINE_TAIL)
         self.timeline_total = 0
-        self.secret_seen: dict[str, tuple[str, str]] = {}  # fingerprint -> effect key
 
     # ------------------------------------------------------------------ helpers
 
@@ -185,9 +145,17 @@ class SessionFold:
     @property
     def cost_so_far(self) -> float | None:
         """Cumulative cost, None while every call so far was unpriced."""
-        if self.n["model_calls"] and not self.cost and not self.reported_cost and self.unpriced:
-            return None
-        return self.cost + self.reported_cost
+        return self.usage_ledger.cost_so_far
+
+    @property
+    def tokens(self) -> dict[str, int]:
+        """Token totals so far (input, output, cache_read, cache_write, reasoning)."""
+        return self.usage_ledger.tokens
+
+    @property
+    def last_context(self) -> int:
+        """Context size of the last model call."""
+        return self.usage_ledger.last_context
 
     def _omit(self, what: str) -> None:
         self.omitted[what] = self.omitted.get(what, 0) + 1
@@ -201,94 +169,22 @@ class SessionFold:
         else:
             self.timeline_tail.append(item)
 
+    @property
+    def effects(self) -> dict[tuple[str, str], Effect]:
+        """Effects so far, by (kind, target)."""
+        return self.effect_ledger.effects
+
     def _effect(self, hit: EffectHit, ev: Event, ok: bool | None) -> Effect:
-        key = (hit.kind, hit.target)
-        existing = self.effects.get(key)
-        effect = Effect(
-            kind=hit.kind,
-            target=clean(hit.target, 300),
-            seq=ev.seq,
-            risk=hit.risk,
-            detail=clean(hit.detail, 300),
-            source=str(ev.source),
-            succeeded=ok,
-        )
-        if existing is not None:
-            better = effect if effect.risk.rank > existing.risk.rank else existing
-            self.effects[key] = replace(
-                better,
-                seq=existing.seq,
-                source=existing.source,
-                count=existing.count + 1,
-                succeeded=existing.succeeded if existing.succeeded else ok,
-            )
-            return self.effects[key]
-        if len(self.effects) >= MAX_EFFECTS:
-            self._omit("effects")
-            return effect
-        self.effects[key] = effect
-        return effect
+        return self.effect_ledger.add(hit, ev.seq, str(ev.source), ok)
 
     def _scan_secrets(self, text: str, ev: Event, where: str, derived: Derived) -> str:
         """Report the credentials in `text` as effects; return `text` redacted."""
-        hits = find_secrets(text)
-        for hit in hits:
-            # a secret typed into a command or tool input is sent somewhere: worse than read
-            risk = Risk.CRITICAL if where in ("command", "tool input") else Risk.HIGH
-            key = self.secret_seen.get(hit.fingerprint)
-            if key is not None:
-                seen = self.effects.get(key)
-                if seen is not None:
-                    detail = (
-                        seen.detail
-                        if risk.rank <= seen.risk.rank
-                        else f"{seen.detail}; then used in a {where} at seq {ev.seq}"
-                    )
-                    self.effects[key] = replace(
-                        seen,
-                        risk=max(seen.risk, risk, key=lambda r: r.rank),
-                        detail=detail,
-                        count=seen.count + 1,
-                    )
-                continue
-            effect = self._effect(
-                EffectHit("secret_exposure", hit.label, risk, f"{hit.kind} in {where}"), ev, None
-            )
-            self.secret_seen[hit.fingerprint] = (effect.kind, effect.target)
-            derived.effects.append(effect)
-        if not hits:
-            return text
-        parts: list[str] = []
-        last = 0
-        for hit in hits:
-            parts += [text[last : hit.start], hit.label]
-            last = hit.end
-        parts.append(text[last:])
-        return "".join(parts)
+        redacted, new = self.effect_ledger.scan(text, ev.seq, str(ev.source), where)
+        derived.effects.extend(new)
+        return redacted
 
     def _touch(self, change: FileChange, via: str, seq: int, done: bool, cwd: str | None) -> None:
-        paths = [(change.path, change.op)]
-        if change.op is FileOp.COPY and change.dest:
-            paths = [(change.dest, FileOp.COPY)]
-        elif change.op is FileOp.RENAME and change.dest:
-            paths.append((change.dest, FileOp.RENAME))
-        for raw, op in paths:
-            shown, inside = display(raw, cwd or self.cwd)
-            entry = self.files.get(shown)
-            if entry is None:
-                if len(self.files) >= MAX_FILES:
-                    self._omit("files")
-                    continue
-                entry = _FileEntry(shown, [], [], seq, [], done, inside)
-                self.files[shown] = entry
-            if done and not entry.done:
-                entry.done = True
-            if (done or not entry.ops) and op not in entry.ops:
-                entry.ops.append(op)
-            if via and via not in entry.via and len(entry.via) < 8:
-                entry.via.append(via)
-            if len(entry.seqs) < 50:
-                entry.seqs.append(seq)
+        self.files.touch(change, via, seq, done, cwd or self.cwd)
 
     # ------------------------------------------------------------------ folding
 
@@ -366,55 +262,7 @@ class SessionFold:
         self.n["model_calls"] += ev.calls
         if ev.model:
             self.models.setdefault(ev.model, None)
-        t = self.tokens
-        t["input"] += ev.input_tokens
-        t["output"] += ev.output_tokens
-        t["cache_read"] += ev.cache_read_tokens
-        t["cache_write"] += ev.cache_write_tokens
-        t["reasoning"] += ev.reasoning_tokens
-        model = ev.model or "(unknown model)"
-        row = self.by_model.setdefault(
-            model,
-            dict(
-                input_tokens=0,
-                output_tokens=0,
-                cache_read_tokens=0,
-                cache_write_tokens=0,
-                calls=0,
-                cost_usd=0.0,
-            ),
-        )
-        row["input_tokens"] += ev.input_tokens
-        row["output_tokens"] += ev.output_tokens
-        row["cache_read_tokens"] += ev.cache_read_tokens
-        row["cache_write_tokens"] += ev.cache_write_tokens
-        row["calls"] += ev.calls
-        if ev.reported_cost_usd is not None:
-            self.reported_cost += ev.reported_cost_usd
-            row["cost_usd"] += ev.reported_cost_usd
-        else:
-            price = costmod.pricing().lookup(ev.model)
-            if price is None:
-                self.unpriced[model] = self.unpriced.get(model, 0) + ev.calls
-            else:
-                c = costmod.call_cost(ev, price)
-                self.cost += c
-                row["cost_usd"] += c
-        if ev.calls == 1:
-            self.last_context = ev.context_tokens
-            self.peak_context = max(self.peak_context, ev.context_tokens)
-        self._curve(ev)
-
-    def _curve(self, ev: ModelCall) -> None:
-        self.curve_seen += 1
-        if (self.curve_seen - 1) % self.curve_stride:
-            return
-        self.curve.append(
-            CurvePoint(ev.seq, ev.ts, self.cost_so_far, self.last_context, self.tokens["output"])
-        )
-        if len(self.curve) >= CURVE_POINTS:  # keep every other point, sample half as often
-            self.curve = self.curve[::2]
-            self.curve_stride *= 2
+        self.usage_ledger.add(ev)
 
     def _tool_call(self, ev: ToolCall, derived: Derived) -> None:
         self.n["tool_calls"] += 1
@@ -532,16 +380,7 @@ class SessionFold:
         for change, via in p.shell_changes:
             self._touch(change, via, call.seq, ok is True, None)
             (derived.changes_done if ok else derived.changes_failed).append(change)
-        if ok is False:
-            for hit in p.hits:
-                key = (hit.kind, hit.target)
-                if key in self.effects and self.effects[key].seq == call.seq:
-                    self.effects[key] = replace(self.effects[key], succeeded=False)
-        elif ok is True:
-            for hit in p.hits:
-                key = (hit.kind, hit.target)
-                if key in self.effects:
-                    self.effects[key] = replace(self.effects[key], succeeded=True)
+        self.effect_ledger.settle(p.hits, call.seq, ok)
 
     # ------------------------------------------------------------------ result
 
@@ -555,13 +394,12 @@ class SessionFold:
             findings.extend(observer.finish(self))
         session = self.session()
         usage = self.usage()
-        files = tuple(
-            FileTouch(
-                e.path, tuple(e.ops), tuple(e.via), e.first_seq, tuple(e.seqs), e.done, e.inside
-            )
-            for e in sorted(self.files.values(), key=lambda e: (e.first_seq, e.path))
-        )
-        effects = tuple(sorted(self.effects.values(), key=lambda e: (-e.risk.rank, e.seq)))
+        files = self.files.touches()
+        if self.files.omitted:
+            self.omitted["files"] = self.files.omitted
+        effects = self.effect_ledger.ranked()
+        if self.effect_ledger.omitted:
+            self.omitted["effects"] = self.effect_ledger.omitted
         counts = Counts(
             events=self.n["events"],
             messages=self.n["messages"],
@@ -591,7 +429,7 @@ class SessionFold:
             findings=tuple(sorted(findings, key=lambda f: f.seqs[0] if f.seqs else -1)),
             severity=SeveritySuggestion(None),
             timeline=timeline,
-            curve=tuple(self.curve),
+            curve=tuple(self.usage_ledger.curve),
             omitted=omitted,
             skip_reasons=dict(skip_reasons or {}),
             commit_refs=tuple(self.commit_refs),
@@ -633,32 +471,7 @@ class SessionFold:
 
     def usage(self) -> Usage:
         """Token totals and cost."""
-        t = self.tokens
-        note = None
-        cost: float | None = self.cost + self.reported_cost
-        if self.unpriced:
-            names = ", ".join(sorted(self.unpriced))
-            if not self.cost and not self.reported_cost:
-                cost = None
-                note = f"no price known for {names}; cost not estimated"
-            else:
-                missing = sum(self.unpriced.values())
-                note = f"partial: no price known for {names} ({missing} calls not counted)"
-        elif self.n["model_calls"] == 0:
-            cost = None
-            note = "the trace records no model usage"
-        return Usage(
-            input_tokens=t["input"],
-            output_tokens=t["output"],
-            cache_read_tokens=t["cache_read"],
-            cache_write_tokens=t["cache_write"],
-            reasoning_tokens=t["reasoning"],
-            model_calls=self.n["model_calls"],
-            cost_usd=round(cost, 6) if cost is not None else None,
-            cost_note=note,
-            by_model={k: dict(v) for k, v in self.by_model.items()},
-            peak_context_tokens=self.peak_context,
-        )
+        return self.usage_ledger.usage()
 
 
 def _args_text(call: ToolCall) -> str:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from agentir.analysis.assess import assess_trace
-from agentir.analysis.fold import Derived, Observer, SessionFold, clean
+from agentir.analysis.fold import Derived, Observer, SessionFold
+from agentir.analysis.text import clean
 from agentir.guardrails import finding_family
 from agentir.model import Assessment, Effect, Event, EventKind, Finding, Message, Risk, Source
 from agentir.traces import open_trace

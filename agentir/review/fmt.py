@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from agentir.analysis.fold import clean
+from agentir.analysis.text import clean
 from agentir.incidents.records import format_duration
 
 

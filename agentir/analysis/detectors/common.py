@@ -10,8 +10,9 @@ from typing import Any, ClassVar
 
 import orjson
 
-from agentir.analysis.fold import Derived, SessionFold, clean
+from agentir.analysis.fold import Derived, SessionFold
 from agentir.analysis.shell import split_commands
+from agentir.analysis.text import clean
 from agentir.analysis.tools import shell_command
 from agentir.model import Event, Finding, ToolCall, ToolResult
 from agentir.policy import Policy

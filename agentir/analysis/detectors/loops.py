@@ -37,7 +37,7 @@ MAX_PERIOD = 4  # cycles of up to four calls (fix, test, undo, test) are recogni
 
 def progress_epoch(fold: SessionFold) -> int:
     """Grows whenever the session touches a file it never touched before."""
-    return len(fold.files) + fold.omitted.get("files", 0)
+    return len(fold.files) + fold.files.omitted
 
 
 @dataclass
