@@ -3,20 +3,16 @@ server that records what a webhook receives."""
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 
 from agentir.incidents.store import IncidentStore
 from tests.remediate_support import Repo
 from tests.similar_support import STEPS, claude_session
+from tests.webhook import Receiver
+from tests.webhook import webhook_server as local_webhook
 
 FAKE_TOKEN = "ghp_" + "Sh4r3F4k3T" * 3 + "ABCDEF"
 SID = "66666666-aaaa-4bbb-8ccc-000000000006"
@@ -43,48 +39,9 @@ def team_repo(root: Path) -> Repo:
     return repo
 
 
-@dataclass
-class Hook:
-    """What the local webhook server received."""
-
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-
-@contextmanager
-def webhook_server(status: int = 200) -> Iterator[Hook]:
-    """A real HTTP server on 127.0.0.1 in a thread, answering `status` to every POST."""
-    hook = Hook(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            hook.requests.append(
-                {
-                    "path": self.path,
-                    "content_type": self.headers.get("Content-Type"),
-                    "body": body.decode("utf-8"),
-                    "json": json.loads(body),
-                }
-            )
-            self.send_response(status)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # keep the test output quiet
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}{HOOK_PATH}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def webhook_server(status: int = 200) -> AbstractContextManager[Receiver]:
+    """The local webhook receiver on the share tests' secret-looking path, answering `status`."""
+    return local_webhook(status=status, path=HOOK_PATH)
 
 
 def closed_port_url() -> str:

@@ -10,28 +10,43 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+DEFAULT_PATH = "/services/T000/B000/SECRETPATH"
+
 
 @dataclass
 class Receiver:
-    """What the server received, and the statuses it answers with (then 200)."""
+    """What the server received, and the statuses it answers with (then `status`)."""
 
     url: str = ""
-    received: list[dict[str, Any]] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)  # JSON bodies answered 200
     headers: list[dict[str, str]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # every request, any answer
     statuses: list[int] = field(default_factory=list)
+    status: int = 200
     got: threading.Event = field(default_factory=threading.Event)
 
 
 @contextmanager
-def webhook_server(statuses: list[int] | None = None) -> Iterator[Receiver]:
-    """Serve POSTs on a free port of 127.0.0.1 until the block ends."""
-    receiver = Receiver(statuses=list(statuses or []))
+def webhook_server(
+    statuses: list[int] | None = None, *, status: int = 200, path: str = DEFAULT_PATH
+) -> Iterator[Receiver]:
+    """Serve POSTs on a free port of 127.0.0.1 until the block ends: first answer `statuses` in
+    turn, then `status` to every request."""
+    receiver = Receiver(statuses=list(statuses or []), status=status)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
-            status = receiver.statuses.pop(0) if receiver.statuses else 200
+            status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
+            receiver.requests.append(
+                {
+                    "path": self.path,
+                    "content_type": self.headers.get("Content-Type"),
+                    "body": body.decode("utf-8"),
+                    "json": json.loads(body),
+                }
+            )
             if status == 200:
                 receiver.received.append(json.loads(body))
                 receiver.headers.append(dict(self.headers))
@@ -44,7 +59,7 @@ def webhook_server(statuses: list[int] | None = None) -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/SECRETPATH"
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
