@@ -25,6 +25,7 @@ from agentir.traces.base import Probe, ReadStats
 from agentir.traces.claude_code import ClaudeCodeReader
 from agentir.traces.claude_code_files import is_merged_subagent_file
 from tests.conftest import DATA, shared_trace
+from tests.traces.support import of
 
 FIXTURES = DATA / "claude-code"
 V21_SID = "3f1e2d4c-5b6a-4789-8abc-def012345678"
@@ -46,10 +47,6 @@ def read(path: Path) -> tuple[list[Event], ReadStats]:
     stats = ReadStats()
     events = list(ClaudeCodeReader().read(path, stats))
     return events, stats
-
-
-def of(events: list[Event], cls: type[Event]) -> list:
-    return [e for e in events if isinstance(e, cls)]
 
 
 def token_totals(events: list[Event]) -> tuple[int, int, int, int]:

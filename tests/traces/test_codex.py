@@ -29,6 +29,7 @@ from agentir.traces.base import ReadStats
 from agentir.traces.codex import CodexExecReader, CodexReader
 from agentir.traces.codex_items import argv_to_command, injected_kind, parse_output, policy_name
 from tests.conftest import DATA, shared_trace
+from tests.traces.support import of
 
 REAL = "codex/rollout-2025-11-17T15-30-28-019a93b9-f380-7600-98ff-940e6b99603c.jsonl"
 SMALL = "codex/synthetic-fixtures/small.jsonl"
@@ -44,10 +45,6 @@ def read(
     stats = ReadStats()
     events = list(reader().read(path, stats))
     return events, stats
-
-
-def of(events: Sequence[Event], cls: type[T]) -> list[T]:
-    return [e for e in events if isinstance(e, cls)]
 
 
 def prompts(events: Sequence[Event]) -> list[Message]:

@@ -29,6 +29,7 @@ from agentir.traces import probe
 from agentir.traces.base import ReadStats
 from agentir.traces.gemini import GeminiReader
 from tests.conftest import DATA, shared_trace
+from tests.traces.support import of
 
 FIXTURES = DATA / "gemini"
 REWIND = FIXTURES / "session-2026-05-01T09-00-5e0c1f4a.jsonl"
@@ -42,10 +43,6 @@ def read(path: Path) -> tuple[list[Event], ReadStats]:
     assert GeminiReader.sniff(probe(path))
     stats = ReadStats()
     return list(GeminiReader().read(path, stats)), stats
-
-
-def of(events: list[Event], cls: type[Event]) -> list:
-    return [e for e in events if isinstance(e, cls)]
 
 
 def tokens(events: list[Event]) -> tuple[int, int, int, int]:

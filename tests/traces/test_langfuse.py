@@ -19,6 +19,7 @@ from agentir.traces import probe
 from agentir.traces.base import ReadStats
 from agentir.traces.langfuse import LangfuseReader
 from tests.conftest import shared_trace
+from tests.traces.support import of
 
 PYDANTIC = "otel-genai/pydantic-ai-tools-2025-12-04.trace.json"
 CLAUDE = "otel-genai/claude-agent-2025-12-22.trace.json"
@@ -29,10 +30,6 @@ def read(path: Path) -> tuple[list[Event], ReadStats]:
     assert LangfuseReader.sniff(probe(path))
     stats = ReadStats()
     return list(LangfuseReader().read(path, stats)), stats
-
-
-def of(events: list[Event], cls: type[Event]) -> list:
-    return [e for e in events if isinstance(e, cls)]
 
 
 def usage(events: list[Event]) -> tuple[int, int, float]:

@@ -32,6 +32,7 @@ from agentir.traces.openhands import (
     OpenHandsV1Reader,
 )
 from tests.conftest import DATA, SHARED_TRACES, shared_trace
+from tests.traces.support import of
 
 FIXTURES = DATA / "openhands"
 READERS: tuple[type[TraceReader], ...] = (
@@ -51,10 +52,6 @@ def read(path: Path, reader: type[TraceReader]) -> tuple[list[Event], ReadStats]
     assert reader.sniff(pr)
     stats = ReadStats()
     return list(reader().read(path, stats)), stats
-
-
-def of(events: list[Event], cls: type[Event]) -> list:
-    return [e for e in events if isinstance(e, cls)]
 
 
 def by_session(events: list[Event]) -> dict[str, list[Event]]:

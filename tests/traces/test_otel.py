@@ -33,6 +33,7 @@ from agentir.traces import probe
 from agentir.traces.base import ReadStats
 from agentir.traces.otel import OtelReader, any_value, attributes
 from tests.conftest import DATA
+from tests.traces.support import of
 
 FIXTURES = DATA / "otel"
 DOC = FIXTURES / "coding-agent.otlp.json"
@@ -55,10 +56,6 @@ def read(path: Path) -> tuple[list[Event], ReadStats]:
 def read_raw(path: Path) -> tuple[list[Event], ReadStats]:
     stats = ReadStats()
     return list(OtelReader().read(path, stats)), stats
-
-
-def of(events: list[Event], cls: type[Event]) -> list:
-    return [e for e in events if isinstance(e, cls)]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from agentir.traces import detect, probe
 from agentir.traces.base import ReadStats, TraceReader
 from agentir.traces.swe_agent import MiniSweAgentReader, SweAgentReader
 from tests.conftest import DATA, SHARED_TRACES, shared_trace
+from tests.traces.support import of
 
 FIXTURES = DATA / "swe-agent"
 MINE = {"swe-agent", "mini-swe-agent"}
@@ -34,10 +35,6 @@ def read(path: Path, reader: type[TraceReader] = SweAgentReader) -> tuple[list[E
     assert reader.sniff(probe(path))
     stats = ReadStats()
     return list(reader().read(path, stats)), stats
-
-
-def of(events: list[Event], cls: type[Event]) -> list:
-    return [e for e in events if isinstance(e, cls)]
 
 
 def failed(events: list[Event]) -> list[ToolResult]:
