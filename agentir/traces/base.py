@@ -57,7 +57,6 @@ class Probe:
     path: Path
     head: bytes  # first HEAD_BYTES bytes
     first_record: Any  # first non-blank line parsed as JSON, or None
-    document: Any = None  # the whole file parsed as one JSON value, when small enough and valid
 
     @property
     def head_text(self) -> str:

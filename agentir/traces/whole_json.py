@@ -104,8 +104,6 @@ def sniff_document(probe: Probe) -> Any:
     Uses the first line when it is a whole JSON value, else parses the file when it is
     small (salvaging a cut-off end, so a truncated trace is still recognised).
     """
-    if probe.document is not None:
-        return probe.document
     if probe.first_record is not None:
         return probe.first_record
     if len(probe.head) < HEAD_BYTES:
