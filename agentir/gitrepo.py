@@ -390,12 +390,6 @@ class GitRepo:
         self.run("stash", "push", "--include-untracked", "-m", message, hooks=False)
         return self.run("rev-parse", "refs/stash").out.strip()
 
-    def local_branches(self) -> list[str]:
-        """`refs/heads/...` names with their commits."""
-        return self.run(
-            "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"
-        ).out.split("\n")
-
     def worktrees(self) -> list[Worktree]:
         """Every registered worktree."""
         out: list[Worktree] = []

@@ -14,7 +14,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -411,11 +411,6 @@ class _Where:
             self.errors.append(f"{self.doc.where(*path)}: {message}")
         else:
             self.errors.append(f"{'.'.join(map(str, path)) or '(top level)'}: {message}")
-
-
-def section_fields(section: Any) -> list[str]:
-    """Field names of a policy section dataclass (for unknown-key messages)."""
-    return [f.name for f in fields(section)]
 
 
 def load_policy(path: Path | None = None, start: Path | None = None) -> Policy:

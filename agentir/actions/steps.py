@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -211,8 +211,3 @@ def step_deadline(
     due = incident.opened_at + deadline
     left = int((due - at).total_seconds())
     return {"due": due, "state": "met" if at <= due else "missed", "seconds_left": left}
-
-
-def display_argv(argv: Sequence[str] | None) -> str:
-    """A redacted, copy-pasteable line for an argv (empty when there is none)."""
-    return clean_text(display(list(argv))) if argv else ""

@@ -198,8 +198,3 @@ def redact(text: str) -> str:
         last = hit.end
     out.append(text[last:])
     return "".join(out)
-
-
-def contains_secret(text: str) -> bool:
-    """True when `text` holds at least one credential."""
-    return bool(find_secrets(text))

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentir.errors import AgentirError
 from agentir.scenarios.build import Workspace
 
 DRILL_ACTOR = "agentir-drill"
@@ -157,11 +156,3 @@ def render_review(
                       status=context["review"]["status"], template=template_name("review", fmt))  # fmt: skip
         written.append(target)
     return written[0], written[1]
-
-
-def safe_call(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
-    """(result, None), or (None, the error message) for an AgentirError."""
-    try:
-        return fn(*args, **kwargs), None
-    except AgentirError as exc:
-        return None, exc.message
